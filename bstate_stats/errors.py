@@ -1,0 +1,55 @@
+"""Exceptions and warnings of bstate_stats.
+
+Every exception derives from :class:`BStateError`, so a caller can catch the
+toolkit's failures in one place. Messages name the file, column, rows and rule.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bstate_stats.schema.report import ValidationReport
+
+
+class BStateError(Exception):
+    """Base class of every error raised by bstate_stats."""
+
+
+class ValidationError(BStateError, ValueError):
+    """Input data broke one or more rules of the data contract.
+
+    Parameters
+    ----------
+    report
+        The full :class:`~bstate_stats.schema.report.ValidationReport`, holding
+        every failure found (not only the first).
+    """
+
+    def __init__(self, report: "ValidationReport") -> None:
+        self.report = report
+        super().__init__(report.to_text(errors_only=True))
+
+
+class SchemaDefinitionError(BStateError):
+    """A schema file in ``data/schemas/`` or a column mapping is malformed."""
+
+
+class SpecificationError(BStateError, ValueError):
+    """A model was asked for something the data cannot identify or the options do not allow."""
+
+
+class ConfigError(BStateError, ValueError):
+    """An analysis configuration has unknown keys, wrong types or missing entries."""
+
+
+class BStateWarning(UserWarning):
+    """Base class of the warnings bstate_stats emits (data gaps, few clusters, ...)."""
+
+
+class DataWarning(BStateWarning):
+    """Data are usable but something deserves attention (gaps, single-period teams, coverage)."""
+
+
+class EstimationWarning(BStateWarning):
+    """An estimate is available but fragile (few clusters, non-identified terms, ...)."""

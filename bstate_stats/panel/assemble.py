@@ -1,0 +1,221 @@
+"""From raw tables to a :class:`~bstate_stats.panel.panel.Panel`: validate, reshape, merge, derive."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from bstate_stats.panel import checks, derived
+from bstate_stats.panel.io import RawTable, find_table_file, frame_table, read_table
+from bstate_stats.panel.mapping import ColumnMapping
+from bstate_stats.panel.panel import HABIT_INDEX, RELATIONSHIP_INDEX, Panel
+from bstate_stats.schema.report import ValidationIssue, ValidationReport
+from bstate_stats.schema.spec import ColumnSpec, TableSchema, load_schemas
+from bstate_stats.schema.validate import CheckedTable, check_table
+
+TableInput = pd.DataFrame | str | Path | None
+
+
+def _long_habit_schema(schema: TableSchema, scale: str) -> TableSchema:
+    """Schema of habits in long form: team, period, habit, score."""
+    item, value = schema.long_form["item"], schema.long_form["value"]
+    columns = (*schema.columns, ColumnSpec(item, "habit", "id", True, "Habit name."), ColumnSpec(value, "habit_item", scale, True, "Habit score."))
+    return dataclasses.replace(schema, keys=(*schema.keys, item), columns=columns, item_patterns=())
+
+
+def _respondent_schema(schema: TableSchema) -> TableSchema:
+    """Schema of respondent-level relationship rows: no n_respondents, one row per respondent."""
+    respondent = schema.respondent_form["respondent"]
+    columns = tuple(c for c in schema.columns if c.name not in ("n_respondents", "share_improved"))
+    columns = (*columns, ColumnSpec(respondent, "respondent", "id", True, "Respondent identifier."))
+    return dataclasses.replace(schema, keys=(*schema.keys, respondent), columns=columns)
+
+
+def _check_one(name: str, raw: RawTable, schema: TableSchema, mapping: ColumnMapping) -> tuple[CheckedTable, ValidationReport]:
+    overrides = mapping.scales_for(name)
+    if name == "habits" and set(schema.long_form.values()) <= set(raw.frame.columns):
+        item_scale = overrides.get("habit_item", overrides.get(schema.long_form["value"], schema.item_patterns[0].scale))
+        return check_table(raw, _long_habit_schema(schema, item_scale), scale_overrides=overrides)
+    if name == "relationships" and schema.respondent_form.get("respondent") in raw.frame.columns:
+        return check_table(raw, _respondent_schema(schema), scale_overrides=overrides)
+    return check_table(raw, schema, scale_overrides=overrides)
+
+
+def _reshape(checked: CheckedTable, schema: TableSchema) -> CheckedTable:
+    """Long habits to wide items; respondent rows to team-period means with counts."""
+    frame = checked.frame
+    if checked.name == "habits" and schema.long_form.get("item") in frame.columns:
+        item, value = schema.long_form["item"], schema.long_form["value"]
+        wide = frame.pivot(index=["team", "_t"], columns=item, values=value)
+        periods = frame.groupby(["team", "_t"])["period"].first()
+        wide = wide.join(periods).reset_index()
+        wide.columns = [str(c) for c in wide.columns]
+        scale = checked.specs[value].scale
+        specs = {k: v for k, v in checked.specs.items() if k not in (item, value)}
+        specs |= {c: ColumnSpec(c, "habit_item", scale) for c in wide.columns if c not in ("team", "_t", "period")}
+        return dataclasses.replace(checked, frame=wide, specs=specs)
+    respondent = schema.respondent_form.get("respondent")
+    if checked.name == "relationships" and respondent in frame.columns:
+        items = [c for c, s in checked.specs.items() if s.role == "relationship_item"]
+        flag = next((c for c, s in checked.specs.items() if s.role == "improvement_flag"), None)
+        aggregated = derived.aggregate_respondents(frame, items, flag)
+        specs = {k: v for k, v in checked.specs.items() if k not in (respondent,) and v.role != "improvement_flag"}
+        specs["n_respondents"] = schema.column("n_respondents")
+        if flag is not None:
+            specs["share_improved"] = schema.column("share_improved")
+        return dataclasses.replace(checked, frame=aggregated, specs=specs)
+    return checked
+
+
+def _merge(tables: dict[str, CheckedTable]) -> pd.DataFrame:
+    """Outer join of the tables on (team, t): rows missing from one table are kept, never joined away."""
+    merged = None
+    for name, table in tables.items():
+        measures = [c for c, s in table.specs.items() if not s.is_key]
+        columns = ["team", "_t", *(["region"] if "region" in table.frame else []), *measures]
+        part = table.frame.dropna(subset=["team", "_t"])[columns]
+        renamed = {c: f"{name}.{c}" for c in measures if merged is not None and c in merged.columns}
+        part = part.rename(columns=renamed)
+        merged = part if merged is None else merged.merge(part, on=["team", "_t"], how="outer", suffixes=("", f".{name}"))
+    regions = merged.dropna(subset=["region"]).groupby("team")["region"].first() if "region" in merged else None
+    if regions is not None:
+        merged["region"] = merged["team"].map(regions)
+    return merged
+
+
+def _roles(tables: dict[str, CheckedTable]) -> tuple[dict[str, str], dict[str, str]]:
+    roles, scales = {}, {}
+    for table in tables.values():
+        for column, spec in table.specs.items():
+            if not spec.is_key:
+                roles[column] = spec.role
+                scales[column] = spec.scale
+    return roles, scales
+
+
+def _add_indices(data: pd.DataFrame, roles: dict[str, str], scales: dict[str, str]) -> dict[str, float]:
+    reliability = {}
+    for index_name, item_role in ((HABIT_INDEX, "habit_item"), (RELATIONSHIP_INDEX, "relationship_item")):
+        items = [c for c, r in roles.items() if r == item_role]
+        if items:
+            data[index_name] = derived.item_index(data[items], scales)
+            roles[index_name] = index_name
+            scales[index_name] = "percent_0_100"
+            rescaled = pd.concat({c: derived.to_percent(data[c], scales[c]) for c in items}, axis=1)
+            reliability[index_name] = derived.cronbach_alpha(rescaled)
+    return reliability
+
+
+def build_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSchema], report: ValidationReport) -> Panel | None:
+    """Panel-level rules, then merge and derive; returns None when there are errors."""
+    tables = {name: _reshape(t, schemas[name]) for name, t in tables.items()}
+    if "deliverables" in tables and "region" in tables["deliverables"].frame:
+        checks.check_regions(tables["deliverables"], report)
+    fmt = checks.common_format(list(tables.values()), report)
+    names = list(tables)
+    for other in names[1:]:
+        checks.check_coverage(tables[names[0]], tables[other], fmt, report)
+    if fmt is None or not report.ok:
+        return None
+    merged = _merge(tables)
+    step = checks.check_grid(merged, fmt, ", ".join(t.source for t in tables.values()), report)
+    if not report.ok:
+        return None
+    roles, scales = _roles(tables)
+    merged["period"] = merged["_t"].astype("int64").map(fmt.label)
+    merged = merged.rename(columns={"_t": "t"}).astype({"t": "int64"}).sort_values(["team", "t"])
+    data = merged.set_index(["team", "period"])
+    reliability = _add_indices(data, roles, scales)
+    sources = {name: t.source for name, t in tables.items()}
+    return Panel(data=data, roles=roles, scales=scales, period_format=fmt, step=step, report=report, sources=sources, reliability=reliability)
+
+
+def _as_raw(name: str, table: TableInput, directory: Path | None, report: ValidationReport) -> RawTable | None:
+    if isinstance(table, pd.DataFrame):
+        if table.empty:
+            report.add(ValidationIssue.build("error", name, None, "table has rows", "table is empty"))
+            return None
+        return frame_table(table, name)
+    path = Path(table) if table is not None else (find_table_file(directory, name) if directory else None)
+    if path is None:
+        where = f"{directory}/{name}.csv|.parquet|.xlsx" if directory else name
+        report.add(ValidationIssue.build("error", where, None, "file exists", f"no {name} table found"))
+        return None
+    raw, issues = read_table(path)
+    report.extend(issues)
+    return raw
+
+
+def _name_user_columns(issues: list[ValidationIssue], table: str, mapping: ColumnMapping) -> list[ValidationIssue]:
+    """Messages name the user's own column (``'CSAT overall' (csat)``)."""
+    if not mapping.columns.get(table):
+        return issues
+    return [dataclasses.replace(i, column=mapping.original(table, i.column) if i.column else None) for i in issues]
+
+
+def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[Panel | None, ValidationReport]:
+    """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data."""
+    mapping = ColumnMapping.from_dict(mapping)
+    schemas = load_schemas()
+    report = ValidationReport()
+    checked: dict[str, CheckedTable] = {}
+    for name in ("deliverables", "habits", "relationships"):
+        given = tables.get(name)
+        if given is None and directory is None and name != "deliverables":
+            continue
+        if given is None and directory is not None and name != "deliverables" and find_table_file(directory, name) is None:
+            report.add(ValidationIssue.build("warning", str(directory), None, "table present", f"no {name} table; its measures are not available"))
+            continue
+        raw = _as_raw(name, given, directory, report)
+        if raw is None:
+            continue
+        raw = dataclasses.replace(raw, frame=mapping.rename(name, raw.frame))
+        table, table_report = _check_one(name, raw, schemas[name], mapping)
+        report.extend(_name_user_columns(table_report.issues, name, mapping))
+        checked[name] = table
+    if not report.ok or "deliverables" not in checked:
+        return None, report
+    return build_panel(checked, schemas, report), report
+
+
+def panel_from_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> Panel:
+    """Validated panel, or :class:`~bstate_stats.errors.ValidationError` carrying every problem."""
+    panel, report = validate_tables(tables, directory=directory, mapping=mapping)
+    report.raise_if_invalid()
+    assert panel is not None
+    return panel
+
+
+def panel_from_generic_frame(frame: pd.DataFrame, *, team: str, period: str, region: str | None, outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> Panel:
+    """A panel from one frame with the user's own column names (no B STATE tables needed)."""
+    if not outcomes:
+        raise ValueError("from_frame needs at least one outcome column")
+    keys = [ColumnSpec("team", "team", "id", True), ColumnSpec("period", "period", "period", True)]
+    if region is not None:
+        keys.append(ColumnSpec("region", "region", "id", True))
+    measures = [ColumnSpec(c, "outcome", scales.get(c, "numeric"), True) for c in outcomes]
+    measures += [ColumnSpec(c, "driver", scales.get(c, "numeric"), True) for c in drivers if c not in outcomes]
+    schema = TableSchema("deliverables", "user panel", ("team", "period"), tuple(keys + measures))
+    renames = {team: "team", period: "period", **({region: "region"} if region else {})}
+    clash = [c for c in renames.values() if c in frame.columns and c not in renames]
+    if clash:
+        raise ValueError(f"column names {clash} are reserved for the identifiers; rename them first")
+    report = ValidationReport()
+    named = [team, period, *([region] if region else []), *outcomes, *drivers]
+    for column in named:
+        if column not in frame.columns:
+            report.add(ValidationIssue.build("error", "frame", column, "required column", f"column is missing; columns present: {', '.join(map(str, frame.columns))}"))
+    report.raise_if_invalid()
+    wanted = list(dict.fromkeys(named))
+    raw = frame_table(frame[list(dict.fromkeys(wanted))].rename(columns=renames), "frame")
+    checked, table_report = check_table(raw, schema)
+    report.extend(table_report)
+    if not report.ok:
+        report.raise_if_invalid()
+    panel = build_panel({"deliverables": checked}, {"deliverables": schema}, report)
+    report.raise_if_invalid()
+    assert panel is not None
+    return panel

@@ -1,0 +1,104 @@
+"""Derived measures: habit and relationship indices, reliability, share of habits improved.
+
+All indices are on a 0-100 scale so that "+10 habit points" means the same
+whatever scale the items were collected on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bstate_stats.schema.spec import SCALES
+
+MIN_ITEM_SHARE = 0.5
+
+
+def to_percent(values: pd.Series | pd.DataFrame, scale: str):
+    """Rescale values of a bounded scale linearly onto 0-100 (Likert 1-5: 1 -> 0, 5 -> 100)."""
+    bounds = SCALES[scale]
+    if bounds.low is None or bounds.high is None:
+        raise ValueError(f"scale {scale!r} is unbounded and cannot be put on 0-100")
+    return (values - bounds.low) / (bounds.high - bounds.low) * 100.0
+
+
+def item_index(items: pd.DataFrame, scales: dict[str, str], *, min_share: float = MIN_ITEM_SHARE) -> pd.Series:
+    """Mean of the items after rescaling each to 0-100.
+
+    A row gets an index when at least ``min_share`` of its items are present
+    (the mean of the present items); otherwise the index is missing and models
+    that use it count the row in their ledger.
+    """
+    if items.shape[1] == 0:
+        return pd.Series(np.nan, index=items.index)
+    rescaled = pd.concat({c: to_percent(items[c], scales[c]) for c in items.columns}, axis=1)
+    enough = rescaled.notna().mean(axis=1) >= min_share
+    return rescaled.mean(axis=1).where(enough)
+
+
+def cronbach_alpha(items: pd.DataFrame) -> float:
+    """Cronbach's alpha of a set of items, on rows where every item is present.
+
+    ``alpha = k / (k - 1) * (1 - sum(var(item)) / var(sum of items))`` with
+    sample variances (ddof = 1). Returns NaN with fewer than two items or rows.
+    """
+    complete = items.dropna()
+    k = complete.shape[1]
+    if k < 2 or len(complete) < 2:
+        return float("nan")
+    item_variance = complete.var(axis=0, ddof=1).sum()
+    total_variance = complete.sum(axis=1).var(ddof=1)
+    if total_variance == 0:
+        return float("nan")
+    return float(k / (k - 1) * (1 - item_variance / total_variance))
+
+
+def share_improved(items: pd.DataFrame, *, baseline: int | None = None, compare: int | None = None, min_change: float = 0.0) -> pd.DataFrame:
+    """Per team, the share of items higher in the compared period than in the baseline period.
+
+    Parameters
+    ----------
+    items
+        Item scores indexed by (team, t) with t the period ordinal.
+    baseline, compare
+        Period ordinals; default each team's first and last observed period.
+    min_change
+        An item counts as improved when it rose by more than this.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by team: ``baseline_t, compare_t, n_items, n_improved, share_improved``.
+        Items missing in either period are not compared (``n_items`` counts the compared ones).
+    """
+    records = []
+    for team, block in items.groupby(level=0, sort=True):
+        block = block.droplevel(0).sort_index()
+        t0 = block.index.min() if baseline is None else baseline
+        t1 = block.index.max() if compare is None else compare
+        if t0 not in block.index or t1 not in block.index or t0 == t1:
+            records.append({"team": team, "baseline_t": t0, "compare_t": t1, "n_items": 0, "n_improved": 0})
+            continue
+        change = block.loc[t1] - block.loc[t0]
+        compared = change.dropna()
+        records.append(
+            {"team": team, "baseline_t": t0, "compare_t": t1, "n_items": len(compared), "n_improved": int((compared > min_change).sum())}
+        )
+    out = pd.DataFrame.from_records(records).set_index("team")
+    out["share_improved"] = out["n_improved"] / out["n_items"].where(out["n_items"] > 0)
+    return out
+
+
+def aggregate_respondents(frame: pd.DataFrame, items: list[str], flag: str | None) -> pd.DataFrame:
+    """Respondent-level survey rows to team-period means with counts.
+
+    Returns ``n_respondents`` (rows per team-period), each item's mean, and
+    ``share_improved`` (mean of the 0/1 flag) when a flag column is given.
+    """
+    grouped = frame.groupby(["team", "_t"], sort=True)
+    out = grouped[items].mean()
+    out.insert(0, "n_respondents", grouped.size().astype(float))
+    if flag is not None:
+        out["share_improved"] = grouped[flag].mean()
+    first = grouped[["period"]].first()
+    return out.join(first).reset_index()

@@ -1,0 +1,47 @@
+"""Public entry points: load a directory of tables into a Panel, or validate without raising."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from bstate_stats.panel.assemble import panel_from_tables, validate_tables
+from bstate_stats.panel.mapping import ColumnMapping
+from bstate_stats.panel.panel import Panel
+from bstate_stats.schema.report import ValidationReport
+
+
+def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> Panel:
+    """Read ``deliverables``, ``habits`` and ``relationships`` (CSV, Parquet or Excel) from a directory.
+
+    Parameters
+    ----------
+    directory
+        Folder holding ``deliverables.csv`` (required) and optionally
+        ``habits.*`` and ``relationships.*``.
+    mapping
+        A :class:`ColumnMapping`, a dict, or the path of a TOML mapping file.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem found (file, column, rows, rule, values seen).
+    """
+    return panel_from_tables({}, directory=Path(directory), mapping=_mapping(mapping))
+
+
+def validate(source: str | Path | Mapping[str, pd.DataFrame], *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> ValidationReport:
+    """Validate a directory of tables (or a dict of frames) and return the report; never raises on bad data."""
+    if isinstance(source, Mapping):
+        _, report = validate_tables(source, mapping=_mapping(mapping))
+    else:
+        _, report = validate_tables({}, directory=Path(source), mapping=_mapping(mapping))
+    return report
+
+
+def _mapping(mapping) -> ColumnMapping:
+    if isinstance(mapping, (str, Path)):
+        return ColumnMapping.from_toml(mapping)
+    return ColumnMapping.from_dict(mapping)

@@ -1,0 +1,74 @@
+"""Column mapping: the user's column names to the contract's, and scales of their items."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from bstate_stats.errors import ConfigError
+from bstate_stats.schema.spec import SCALES, TABLES
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Renames and scales per table.
+
+    Parameters
+    ----------
+    columns
+        ``{table: {their_column: contract_column}}``.
+    scales
+        ``{table: {contract_column_or_role: scale}}``, e.g.
+        ``{"habits": {"habit_item": "likert_1_5"}}``.
+
+    Examples
+    --------
+    >>> ColumnMapping.from_dict({"deliverables": {"CSAT overall": "csat"}, "scales": {"habits": {"habit_item": "likert_1_5"}}})
+    """
+
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    scales: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping | None) -> "ColumnMapping":
+        """Read ``{table: {their: ours}, "scales": {table: {column_or_role: scale}}}``; unknown tables or scales are errors."""
+        if raw is None:
+            return cls()
+        if isinstance(raw, ColumnMapping):
+            return raw
+        raw = dict(raw)
+        scales = dict(raw.pop("scales", {}))
+        problems = [f"unknown table {t!r} (tables: {', '.join(TABLES)})" for t in [*raw, *scales] if t not in TABLES]
+        for table, entries in scales.items():
+            problems += [f"scales.{table}.{col}: unknown scale {s!r}" for col, s in dict(entries).items() if s not in SCALES]
+        for table, entries in raw.items():
+            if not isinstance(entries, Mapping) or not all(isinstance(v, str) for v in entries.values()):
+                problems.append(f"{table}: expected a table of column names to contract names")
+        if problems:
+            raise ConfigError("column mapping: " + "; ".join(problems))
+        return cls({t: dict(m) for t, m in raw.items()}, {t: dict(m) for t, m in scales.items()})
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "ColumnMapping":
+        """Read a mapping from a TOML file with ``[deliverables]``, ``[habits]``, ``[scales.habits]`` tables."""
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read column mapping: {exc}") from exc
+        return cls.from_dict(raw)
+
+    def rename(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with this table's columns renamed to the contract's names (a copy)."""
+        return frame.rename(columns=self.columns.get(table, {}))
+
+    def original(self, table: str, column: str) -> str:
+        """How the user named a contract column, e.g. ``"'CSAT overall' (csat)"``."""
+        reverse = {v: k for k, v in self.columns.get(table, {}).items()}
+        return f"{reverse[column]} ({column})" if column in reverse else column
+
+    def scales_for(self, table: str) -> dict[str, str]:
+        return dict(self.scales.get(table, {}))

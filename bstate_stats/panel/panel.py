@@ -1,0 +1,242 @@
+"""The validated panel: teams x periods, teams nested in regions, three measure families."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from bstate_stats.panel import derived
+from bstate_stats.panel.ledger import ExclusionLedger
+from bstate_stats.panel.periods import PeriodFormat
+from bstate_stats.schema.report import ValidationReport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bstate_stats.panel.describe import PanelDescription
+
+HABIT_INDEX = "habit_index"
+RELATIONSHIP_INDEX = "relationship_index"
+
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """Rows a model uses, indexed by (team, t), and the ledger of rows it left out.
+
+    ``t`` is the period ordinal; lagged columns are named ``{column}_lag{k}``.
+    """
+
+    data: pd.DataFrame
+    ledger: ExclusionLedger
+    outcome: str
+    drivers: tuple[str, ...]
+
+
+@dataclass
+class Panel:
+    """A validated panel of teams observed over periods.
+
+    Build one with :func:`bstate_stats.load_panel`, :meth:`Panel.from_frames`
+    or :meth:`Panel.from_frame`; the constructor does no validation.
+
+    Attributes
+    ----------
+    data
+        One row per (team, period); index levels ``team`` and ``period``
+        (period labels), columns ``region`` (when known), ``t`` (the period's
+        position on the grid) and the measures.
+    roles
+        Measure column -> role (``outcome``, ``driver``, ``revenue``,
+        ``operational``, ``habit_item``, ``relationship_item``, ``habit_index``,
+        ``relationship_index``, ``respondents``, ``improvement``).
+    scales
+        Measure column -> scale name (``score_0_10``, ``percent_0_100`` ...).
+    period_format, step
+        How periods are written and the spacing of the grid in ordinals.
+    report
+        The validation report (warnings only: a panel with errors is never built).
+    reliability
+        Cronbach's alpha of the items behind each derived index.
+    """
+
+    data: pd.DataFrame
+    roles: dict[str, str]
+    scales: dict[str, str]
+    period_format: PeriodFormat
+    step: int = 1
+    report: ValidationReport = field(default_factory=ValidationReport)
+    sources: dict[str, str] = field(default_factory=dict)
+    reliability: dict[str, float] = field(default_factory=dict)
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def from_frames(
+        cls,
+        deliverables: pd.DataFrame,
+        habits: pd.DataFrame | None = None,
+        relationships: pd.DataFrame | None = None,
+        *,
+        mapping: "Mapping | None" = None,
+    ) -> "Panel":
+        """Validate three in-memory tables and build a panel; raises ``ValidationError`` listing every problem.
+
+        ``mapping`` renames the user's columns to the contract's and may set
+        scales (see :class:`bstate_stats.panel.mapping.ColumnMapping`).
+        """
+        from bstate_stats.panel.assemble import panel_from_tables
+
+        return panel_from_tables({"deliverables": deliverables, "habits": habits, "relationships": relationships}, mapping=mapping)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        team: str,
+        period: str,
+        region: str | None = None,
+        outcomes: Iterable[str],
+        drivers: Iterable[str] = (),
+        scales: Mapping[str, str] | None = None,
+    ) -> "Panel":
+        """Any panel with its own column names and numeric measures.
+
+        Parameters
+        ----------
+        frame
+            One row per (team, period).
+        team, period, region
+            Names of the identifier columns; ``region`` is optional.
+        outcomes, drivers
+            Measure columns, kept under their own names.
+        scales
+            Scale per measure (default ``numeric``), e.g. ``{"csat": "score_0_10"}``.
+        """
+        from bstate_stats.panel.assemble import panel_from_generic_frame
+
+        return panel_from_generic_frame(frame, team=team, period=period, region=region, outcomes=list(outcomes), drivers=list(drivers), scales=dict(scales or {}))
+
+    # -- description --------------------------------------------------------------
+    def columns_with_role(self, *roles: str) -> list[str]:
+        return [c for c, r in self.roles.items() if r in roles]
+
+    @property
+    def outcomes(self) -> list[str]:
+        return self.columns_with_role("outcome")
+
+    @property
+    def drivers(self) -> list[str]:
+        return self.columns_with_role("driver", HABIT_INDEX, RELATIONSHIP_INDEX)
+
+    @property
+    def teams(self) -> pd.Index:
+        return self.data.index.get_level_values("team").unique()
+
+    @property
+    def periods(self) -> pd.Index:
+        return self.data.index.get_level_values("period").unique().sort_values()
+
+    @property
+    def regions(self) -> pd.Index:
+        if "region" not in self.data:
+            return pd.Index([])
+        return pd.Index(self.data["region"].dropna().unique()).sort_values()
+
+    @property
+    def has_regions(self) -> bool:
+        return "region" in self.data and self.data["region"].notna().any()
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        regions = f", {len(self.regions)} regions" if self.has_regions else ""
+        return (
+            f"Panel({self.n_rows} rows: {len(self.teams)} teams{regions}, {len(self.periods)} periods "
+            f"[{self.period_format.describe()}]; outcomes {self.outcomes}; drivers {self.drivers})"
+        )
+
+    def period_label(self, t: int) -> object:
+        """The period label of a grid position ``t``."""
+        return self.period_format.label(t)
+
+    def describe(self, *, outcome: str | None = None, threshold: float = 8.0) -> "PanelDescription":
+        """Trajectories of the three families, share of teams at or above ``threshold``, region ranking."""
+        from bstate_stats.panel.describe import describe_panel
+
+        return describe_panel(self, outcome=outcome or self.outcomes[0], threshold=threshold)
+
+    def habits_improved(self, *, baseline=None, compare=None, min_change: float = 0.0) -> pd.DataFrame:
+        """Share of habit items improved per team between two periods (default: each team's first and last).
+
+        ``baseline`` and ``compare`` are period labels. The overall share (all
+        team-item pairs compared) is in ``.attrs["overall_share"]``.
+        """
+        items = self.columns_with_role("habit_item")
+        if not items:
+            raise ValueError("this panel has no habit items")
+        by_t = self.data.reset_index(level="period", drop=True).set_index("t", append=True)[items]
+        to_t = self._ordinal_of
+        out = derived.share_improved(by_t, baseline=None if baseline is None else to_t(baseline), compare=None if compare is None else to_t(compare), min_change=min_change)
+        out.insert(0, "baseline", out.pop("baseline_t").map(self.period_label))
+        out.insert(1, "compare", out.pop("compare_t").map(self.period_label))
+        out.attrs["overall_share"] = out["n_improved"].sum() / max(out["n_items"].sum(), 1)
+        return out
+
+    def _ordinal_of(self, label) -> int:
+        labels = self.data.index.get_level_values("period")
+        match = self.data["t"].to_numpy()[np.asarray(labels.astype(str) == str(label))]
+        if not len(match):
+            raise KeyError(f"period {label!r} is not in the panel; periods run {self.periods[0]} .. {self.periods[-1]}")
+        return int(match[0])
+
+    # -- model frames -------------------------------------------------------------
+    def lagged(self, column: str, lag: int = 1) -> pd.Series:
+        """``column`` at ``lag`` grid steps earlier for the same team (NaN at a team's start or after a gap)."""
+        frame = self.data.reset_index()[["team", "t", column]]
+        earlier = frame.assign(t=frame["t"] + lag * self.step).rename(columns={column: "lagged"})
+        joined = frame[["team", "t"]].merge(earlier[["team", "t", "lagged"]], on=["team", "t"], how="left")
+        return pd.Series(joined["lagged"].to_numpy(), index=self.data.index, name=f"{column}_lag{lag}")
+
+    def model_frame(self, outcome: str, drivers: Iterable[str], *, lags: Mapping[str, int] | None = None, extra: Iterable[str] = ()) -> ModelFrame:
+        """Rows with the outcome and every driver present, and a ledger of the rest.
+
+        Parameters
+        ----------
+        outcome, drivers
+            Columns of the panel.
+        lags
+            ``{driver: k}`` replaces a driver by its value ``k`` periods earlier
+            (built from the panel index, so never across teams or gaps).
+        extra
+            Further columns to carry (e.g. ``region``); rows missing them are excluded too.
+        """
+        drivers = list(drivers)
+        lags = dict(lags or {})
+        unknown = [c for c in [outcome, *drivers, *lags, *extra] if c not in self.data.columns]
+        if unknown:
+            raise KeyError(f"not in the panel: {unknown}; columns are {list(self.data.columns)}")
+        frame = self.data[["t", *dict.fromkeys([c for c in [*extra] if c != "t"])]].copy()
+        frame[outcome] = self.data[outcome]
+        names = []
+        for driver in drivers:
+            if driver in lags and lags[driver]:
+                series = self.lagged(driver, lags[driver])
+                frame[series.name] = series
+                names.append(series.name)
+            else:
+                frame[driver] = self.data[driver]
+                names.append(driver)
+        ledger = ExclusionLedger(len(frame))
+        keep = pd.Series(True, index=frame.index)
+        for column in [outcome, *names, *extra]:
+            missing = keep & frame[column].isna()
+            reason = f"missing {column}"
+            if column.endswith(tuple(f"_lag{k}" for k in lags.values())):
+                reason = f"missing {column} (team's first period, a gap, or missing earlier value)"
+            ledger.exclude(reason, frame.index[missing])
+            keep &= ~missing
+        kept = frame[keep].reset_index().set_index(["team", "t"])
+        return ModelFrame(kept, ledger, outcome, tuple(names))

@@ -1,0 +1,126 @@
+"""Period labels: integers, years, months, quarters, weeks or dates, on one regular grid.
+
+Every period is mapped to an integer *ordinal* (pandas ``Period.ordinal`` for
+calendar periods, the value itself for integer periods). Lags, gaps and
+spacing are computed on ordinals, never by shifting rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import gcd
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+COARSE_TO_FINE = ("Y", "Q", "M", "W", "D")
+
+
+@dataclass(frozen=True)
+class PeriodFormat:
+    """How a table's periods are written: integers, or calendar periods of one frequency."""
+
+    kind: Literal["integer", "calendar"]
+    freq: str | None = None
+
+    def describe(self) -> str:
+        return "integer periods" if self.kind == "integer" else f"calendar periods (frequency {self.freq})"
+
+    def label(self, ordinal: int) -> object:
+        """The period label of an ordinal (inverse of the parse)."""
+        if self.kind == "integer":
+            return int(ordinal)
+        return pd.Period(ordinal=int(ordinal), freq=self.freq)
+
+
+@dataclass(frozen=True)
+class ParsedPeriods:
+    """Result of parsing one column of period labels."""
+
+    ordinals: pd.Series  # Int64, <NA> where unparseable or missing
+    format: PeriodFormat | None
+    unparseable: pd.Series  # bool mask: a value was given but could not be read as a period
+
+
+def _coarsest_injective(stamps: pd.Series) -> str:
+    """Coarsest frequency that keeps distinct dates distinct (monthly dates on day 1 -> 'M')."""
+    unique = pd.Series(pd.to_datetime(stamps.dropna().unique()))
+    for freq in COARSE_TO_FINE:
+        if unique.dt.to_period(freq).nunique() == len(unique):
+            return freq
+    return "D"
+
+
+def _parse_datetimes(values: pd.Series) -> ParsedPeriods:
+    freq = _coarsest_injective(values)
+    periods = values.dt.to_period(freq)
+    ordinals = pd.Series(periods.array.asi8, index=values.index).where(values.notna()).astype("Int64")
+    return ParsedPeriods(ordinals, PeriodFormat("calendar", freq), pd.Series(False, index=values.index))
+
+
+def _parse_text(values: pd.Series) -> ParsedPeriods:
+    """Read text labels with :class:`pandas.Period`; the most common frequency wins.
+
+    Labels of another frequency (a '2024Q1' among months) are unparseable for
+    this panel. Daily dates are put on the coarsest frequency that keeps them apart.
+    """
+    present = values.notna()
+    text = values.astype("string").str.strip()
+    parsed: dict[str, pd.Period] = {}
+    for label in text[present].unique():
+        try:
+            parsed[label] = pd.Period(label)
+        except (ValueError, TypeError):
+            continue
+    if not parsed:
+        return ParsedPeriods(pd.Series(pd.NA, index=values.index, dtype="Int64"), None, present.copy())
+    freq = pd.Series([p.freqstr for p in parsed.values()]).mode().iloc[0]
+    parsed = {k: p for k, p in parsed.items() if p.freqstr == freq}
+    if freq == "D":
+        freq = _coarsest_injective(pd.Series([p.to_timestamp() for p in parsed.values()]))
+        parsed = {k: p.to_timestamp().to_period(freq) for k, p in parsed.items()}
+    ordinals = text.map({k: p.ordinal for k, p in parsed.items()}).astype("Int64")
+    return ParsedPeriods(ordinals, PeriodFormat("calendar", parsed[next(iter(parsed))].freqstr), present & ordinals.isna())
+
+
+def parse_periods(values: pd.Series) -> ParsedPeriods:
+    """Parse period labels to ordinals.
+
+    Integers (or integer-valued numbers, e.g. years) give integer periods.
+    Text is read with :class:`pandas.Period` ('2024-01' monthly, '2024Q1'
+    quarterly, '2024-03-15' daily); dates are put on the coarsest frequency
+    that keeps them distinct.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return _parse_datetimes(values)
+    if isinstance(values.dtype, pd.PeriodDtype):
+        ordinals = pd.Series(values.array.asi8, index=values.index).where(values.notna()).astype("Int64")
+        return ParsedPeriods(ordinals, PeriodFormat("calendar", values.dtype.freq.freqstr), pd.Series(False, index=values.index))
+    present = values.notna()
+    numeric = pd.to_numeric(values, errors="coerce")
+    if present.any() and numeric[present].notna().mean() >= 0.5:
+        whole = numeric.notna() & np.isfinite(numeric.astype(float)) & (numeric == np.round(numeric))
+        ordinals = numeric.where(whole).astype("Float64").round().astype("Int64")
+        return ParsedPeriods(ordinals, PeriodFormat("integer"), present & ~whole)
+    return _parse_text(values)
+
+
+def grid_step(ordinals: np.ndarray) -> int:
+    """Spacing of the period grid: the greatest common divisor of the gaps between distinct periods."""
+    unique = np.unique(ordinals)
+    if len(unique) < 2:
+        return 1
+    return int(gcd(*[int(d) for d in np.diff(unique)])) if len(unique) > 2 else int(unique[1] - unique[0])
+
+
+def team_gaps(team: pd.Series, ordinals: pd.Series, step: int) -> dict[str, list[int]]:
+    """Missing grid periods between each team's first and last period, as ordinals."""
+    gaps: dict[str, list[int]] = {}
+    for name, t in ordinals.groupby(team, sort=True):
+        seen = np.unique(t.to_numpy(dtype=np.int64))
+        expected = np.arange(seen.min(), seen.max() + step, step)
+        missing = np.setdiff1d(expected, seen)
+        if len(missing):
+            gaps[str(name)] = missing.tolist()
+    return gaps
