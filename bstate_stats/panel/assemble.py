@@ -11,6 +11,7 @@ import pandas as pd
 from bstate_stats.panel import checks, derived
 from bstate_stats.panel.io import RawTable, find_table_file, frame_table, read_table
 from bstate_stats.panel.mapping import ColumnMapping
+from bstate_stats.panel.periods import label_series
 from bstate_stats.panel.panel import HABIT_INDEX, RELATIONSHIP_INDEX, Panel
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 from bstate_stats.schema.spec import ColumnSpec, TableSchema, load_schemas
@@ -118,14 +119,17 @@ def build_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSche
     names = list(tables)
     for other in names[1:]:
         checks.check_coverage(tables[names[0]], tables[other], fmt, report)
-    if fmt is None or not report.ok:
+    if fmt is None and report.ok:
+        sources = ", ".join(t.source for t in tables.values())
+        report.add(ValidationIssue.build("error", sources, "period", "period parseable", "no row has a readable period (is the table empty?)"))
+    if not report.ok:
         return None
     merged = _merge(tables)
     step = checks.check_grid(merged, fmt, ", ".join(t.source for t in tables.values()), report)
     if not report.ok:
         return None
     roles, scales = _roles(tables)
-    merged["period"] = merged["_t"].astype("int64").map(fmt.label)
+    merged["period"] = label_series(merged["_t"].astype("int64"), fmt)
     merged = merged.rename(columns={"_t": "t"}).astype({"t": "int64"}).sort_values(["team", "t"])
     data = merged.set_index(["team", "period"])
     reliability = _add_indices(data, roles, scales)

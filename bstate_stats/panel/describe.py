@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bstate_stats.panel.periods import label_series
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -58,7 +60,7 @@ def describe_panel(panel: "Panel", *, outcome: str, threshold: float) -> PanelDe
     share = scored.groupby(group, sort=True).agg(n_teams=("team", "nunique"), n_above=("above", "sum"))
     share["share_above"] = share["n_above"] / share["n_teams"]
     share = share.reset_index()
-    share.insert(len(group) - 1, "period", share.pop("t").map(panel.period_label))
+    share.insert(len(group) - 1, "period", label_series(share.pop("t"), panel.period_format))
 
     ranking = _region_ranking(scored, outcome, panel) if panel.has_regions else pd.DataFrame()
     return PanelDescription(outcome, threshold, trajectories, share, ranking)

@@ -116,11 +116,17 @@ def grid_step(ordinals: np.ndarray) -> int:
 
 def team_gaps(team: pd.Series, ordinals: pd.Series, step: int) -> dict[str, list[int]]:
     """Missing grid periods between each team's first and last period, as ordinals."""
+    frame = pd.DataFrame({"team": team.to_numpy(), "t": ordinals.to_numpy(dtype=np.int64)}).drop_duplicates()
+    spans = frame.groupby("team", sort=True)["t"].agg(["min", "max", "size"])
+    gapped = spans[(spans["max"] - spans["min"]) // step + 1 > spans["size"]]
     gaps: dict[str, list[int]] = {}
-    for name, t in ordinals.groupby(team, sort=True):
-        seen = np.unique(t.to_numpy(dtype=np.int64))
-        expected = np.arange(seen.min(), seen.max() + step, step)
-        missing = np.setdiff1d(expected, seen)
-        if len(missing):
-            gaps[str(name)] = missing.tolist()
+    for name, row in gapped.iterrows():
+        seen = frame.loc[frame["team"] == name, "t"].to_numpy()
+        gaps[str(name)] = np.setdiff1d(np.arange(row["min"], row["max"] + step, step), seen).tolist()
     return gaps
+
+
+def label_series(ordinals: pd.Series, fmt: PeriodFormat) -> pd.Series:
+    """Period labels of a column of ordinals (each distinct ordinal converted once)."""
+    distinct = ordinals.drop_duplicates()
+    return ordinals.map(dict(zip(distinct, (fmt.label(t) for t in distinct))))

@@ -129,7 +129,7 @@ def _pandera_issues(raw: RawTable, parsed: pd.DataFrame, schema: pa.DataFrameSch
     if len(duplicated):
         keys = list(schema.unique or [])
         mask = pd.Series(raw.frame.index.isin(duplicated["index"].unique()), index=raw.frame.index)
-        seen = raw.frame.loc[mask, keys].astype(str).agg("/".join, axis=1).tolist()
+        seen = ["/".join(map(str, row)) for row in raw.frame.loc[mask, keys].itertuples(index=False)]
         named = ", ".join(keys)
         issues.append(_issue(raw, "error", named, f"unique ({named})", f"the same ({named}) appears more than once", mask, seen))
     return issues
