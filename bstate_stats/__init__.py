@@ -10,11 +10,17 @@ Data flow: schema -> panel -> models -> results -> reports.
 from importlib.metadata import PackageNotFoundError, version
 
 from bstate_stats import simulate
-from bstate_stats.errors import BStateError, ConfigError, SpecificationError, ValidationError
+from bstate_stats.errors import BStateError, ConfigError, EstimationWarning, SpecificationError, ValidationError
+from bstate_stats.models.fixed_effects import FixedEffectsSpec, fixed_effects
+from bstate_stats.models.revenue import HabitRevenueChain, RevenueResults, habit_to_revenue, revenue_model
+from bstate_stats.models.specification import SpecificationTest, hausman, mundlak, team_effects_f_test
+from bstate_stats.models.threshold import ThresholdResults, threshold_model
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.load import load_panel, validate
 from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.panel import ModelFrame, Panel
+from bstate_stats.results.fixed_effects import FixedEffectsResults
+from bstate_stats.results.tables import ComparisonTable, compare
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 
 try:
@@ -25,8 +31,24 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "BStateError",
     "ColumnMapping",
+    "ComparisonTable",
     "ConfigError",
+    "EstimationWarning",
     "ExclusionLedger",
+    "FixedEffectsResults",
+    "FixedEffectsSpec",
+    "HabitRevenueChain",
+    "RevenueResults",
+    "SpecificationTest",
+    "ThresholdResults",
+    "compare",
+    "fixed_effects",
+    "habit_to_revenue",
+    "hausman",
+    "mundlak",
+    "revenue_model",
+    "team_effects_f_test",
+    "threshold_model",
     "ModelFrame",
     "Panel",
     "SpecificationError",

@@ -142,6 +142,27 @@ class CaseStudy:
 
         return Panel.from_frames(self.deliverables, self.habits, self.relationships)
 
+    def true_threshold_effect(self, habit_change: float = 10.0) -> float:
+        """True average change in P(csat >= threshold) over all rows when every team's habit index rises by ``habit_change``."""
+        shifted = self.latent["expected_csat"] + self.latent["habit_slope"] * habit_change / 10
+        before = prob_above(self.latent["expected_csat"], self.truth.noise_sd, self.truth.threshold)
+        return float(np.mean(prob_above(shifted, self.truth.noise_sd, self.truth.threshold) - before))
+
+    def true_revenue_lift(self, habit_change: float = 10.0, *, periods_per_year: int = 12) -> float:
+        """True expected annual revenue lift (organisation, last ``periods_per_year`` periods) of a habit change.
+
+        Each row's chance of reaching the threshold rises from P(mu) to
+        P(mu + slope * change / 10); a row that crosses earns its base revenue
+        times ``exp(lambda) - 1`` more. Rows already at or above the threshold gain nothing more.
+        """
+        latent = self.latent
+        window = latent["period"].isin(sorted(latent["period"].unique())[-periods_per_year:])
+        mu = latent.loc[window, "expected_csat"]
+        shifted = mu + latent.loc[window, "habit_slope"] * habit_change / 10
+        gain = prob_above(shifted, self.truth.noise_sd) - prob_above(mu, self.truth.noise_sd)
+        per_period = (gain * latent.loc[window, "base_revenue"] * self.truth.revenue_lift).sum() / window.groupby(latent["period"]).any().sum()
+        return float(per_period * periods_per_year)
+
     def write(self, directory: str | Path, *, format: str = "csv") -> list[Path]:
         """Write the three tables, ``truth.json`` and ``parameters.json`` atomically; returns the paths."""
         directory = Path(directory)
@@ -290,7 +311,14 @@ def case_study(seed: int = 7, **parameters) -> CaseStudy:
         programme_revenue_before=float(before),
         programme_revenue_after=float(after),
     )
-    latent = keys.assign(expected_csat=flat(expected), noise=flat(noise), habit_index=flat(habit_index), relationship_index=flat(relationship_index))
+    latent = keys.assign(
+        expected_csat=flat(expected),
+        noise=flat(noise),
+        habit_index=flat(habit_index),
+        relationship_index=flat(relationship_index),
+        habit_slope=np.repeat(team_slope, p.n_periods),
+        base_revenue=flat(team_base[:, None] * np.exp(revenue_noise)),
+    )
     return CaseStudy(deliverables, habits, relationships, truth, p, seed, latent)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Mapping
 
@@ -191,6 +192,15 @@ class Panel:
         if not len(match):
             raise KeyError(f"period {label!r} is not in the panel; periods run {self.periods[0]} .. {self.periods[-1]}")
         return int(match[0])
+
+    def with_columns(self, columns: Mapping[str, pd.Series], *, role: str = "derived", scale: str = "numeric") -> "Panel":
+        """A new panel with extra columns (aligned on the panel index); this panel is unchanged."""
+        data = self.data.copy()
+        roles, scales = dict(self.roles), dict(self.scales)
+        for name, values in columns.items():
+            data[name] = values.reindex(data.index) if isinstance(values, pd.Series) else values
+            roles[name], scales[name] = role, scale
+        return dataclasses.replace(self, data=data, roles=roles, scales=scales)
 
     # -- model frames -------------------------------------------------------------
     def lagged(self, column: str, lag: int = 1) -> pd.Series:

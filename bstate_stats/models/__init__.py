@@ -1,0 +1,1 @@
+"""Models: fixed effects (pyfixest, linearmodels), threshold, revenue, specification tests."""

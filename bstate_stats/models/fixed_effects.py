@@ -1,0 +1,355 @@
+"""Fixed-effects panel regressions of an outcome on habit (and other) drivers.
+
+Thin layer over the field's engines: pyfixest for within (and pooled)
+estimation, linearmodels for random effects; first differences are built from
+the panel index and estimated with pyfixest. The layer adds what researchers
+need around them: the exclusion ledger, non-identified terms reported by name,
+lags from the index, few-cluster wild bootstrap, and one results object.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Sequence, get_args
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+
+from bstate_stats.errors import EstimationWarning, SpecificationError
+from bstate_stats.models import bootstrap
+from bstate_stats.panel.ledger import ExclusionLedger
+from bstate_stats.panel.panel import ModelFrame, Panel
+from bstate_stats.results.fixed_effects import FixedEffectsResults
+
+Effects = Literal["twoway", "team", "period", "none"]
+Estimator = Literal["within", "first_difference", "random", "pooled"]
+Cluster = Literal["team", "region", "twoway"] | None
+SmallSample = Literal["nonnested", "full"]
+FEW_CLUSTERS = 30
+
+
+@dataclass(frozen=True)
+class FixedEffectsSpec:
+    """What a call to :func:`fixed_effects` asked for, validated once at the door."""
+
+    outcome: str
+    drivers: tuple[str, ...]
+    effects: Effects = "twoway"
+    estimator: Estimator = "within"
+    cluster: Cluster = "team"
+    lags: tuple[tuple[str, int], ...] = ()
+    level: float = 0.95
+    small_sample: SmallSample = "nonnested"
+    bootstrap_reps: int = 999
+    bootstrap_weights: bootstrap.Weights = "webb"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("effects", Effects), ("estimator", Estimator), ("small_sample", SmallSample), ("bootstrap_weights", bootstrap.Weights)):
+            if getattr(self, name) not in get_args(allowed):
+                raise SpecificationError(f"{name}={getattr(self, name)!r}; choose one of {get_args(allowed)}")
+        if self.cluster not in ("team", "region", "twoway", None):
+            raise SpecificationError(f"cluster={self.cluster!r}; choose 'team', 'region', 'twoway' or None")
+        if not 0 < self.level < 1:
+            raise SpecificationError(f"level={self.level}; must lie strictly between 0 and 1")
+        if not self.drivers:
+            raise SpecificationError("at least one driver is needed")
+        allowed_effects = {"random": ("team", "twoway"), "pooled": ("none", "period")}.get(self.estimator)
+        if allowed_effects and self.effects not in allowed_effects:
+            raise SpecificationError(f"estimator={self.estimator!r} works with effects in {allowed_effects}, not {self.effects!r}")
+
+    @property
+    def team_effects(self) -> bool:
+        return self.effects in ("twoway", "team") and self.estimator in ("within", "random")
+
+    @property
+    def period_effects(self) -> bool:
+        return self.effects in ("twoway", "period")
+
+    def se_convention(self, n_clusters: int | None) -> str:
+        if self.cluster is None:
+            return "conventional (homoskedastic, independent errors); t(N-K) intervals with absorbed effects counted in K"
+        k_rule = "every estimated fixed effect counted in K" if self.small_sample == "full" else "fixed effects nested in clusters not counted in K"
+        return (
+            f"clustered by {self.cluster} (CRV1) with small-sample factor G/(G-1)*(N-1)/(N-K), {k_rule}; "
+            f"t(G-1) intervals and p-values, G = {n_clusters}"
+        )
+
+
+@dataclass
+class _Fit:
+    params: pd.Series
+    cov: pd.DataFrame
+    df: float
+    n_clusters: int | None
+    fitted: pd.Series
+    demeaned: tuple[np.ndarray, np.ndarray] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _exclude_singletons(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffectsSpec) -> pd.DataFrame:
+    """Teams seen once carry no within-team information: excluded and counted, never dropped silently."""
+    if not (spec.team_effects or spec.estimator == "first_difference"):
+        return frame
+    counts = frame.groupby(level="team").size()
+    single = counts[counts == 1].index
+    if len(single):
+        rows = frame.index[frame.index.get_level_values("team").isin(single)]
+        ledger.exclude("team observed in a single period (no within-team variation)", rows)
+        frame = frame.drop(index=rows)
+    return frame
+
+
+def _not_identified(frame: pd.DataFrame, drivers: Sequence[str], spec: FixedEffectsSpec) -> dict[str, str]:
+    """Drivers the design cannot identify, with the reason (checked before fitting)."""
+    reasons = {}
+    for driver in drivers:
+        values = frame[driver]
+        if values.nunique() <= 1:
+            reasons[driver] = "constant in the estimation sample"
+        elif spec.team_effects and spec.estimator == "within" and (values.groupby(level="team").nunique() <= 1).all():
+            reasons[driver] = "constant within every team (absorbed by team effects)"
+        elif spec.period_effects and (values.groupby(level="t").nunique() <= 1).all():
+            reasons[driver] = "constant within every period (absorbed by period effects)"
+    return reasons
+
+
+def _first_differences(frame: pd.DataFrame, columns: Sequence[str], step: int, ledger: ExclusionLedger) -> pd.DataFrame:
+    """Differences against the same team's previous grid period; rows without one are counted in the ledger."""
+    flat = frame.reset_index()
+    earlier = flat.assign(t=flat["t"] + step)[["team", "t", *columns]]
+    joined = flat[["team", "t", *[c for c in flat.columns if c not in ("team", "t", *columns)], *columns]].merge(earlier, on=["team", "t"], how="left", suffixes=("", "__prev"))
+    has_prev = joined[[f"{c}__prev" for c in columns]].notna().all(axis=1).to_numpy()
+    lost = frame.index[~has_prev]
+    ledger.exclude("no previous period to difference against (team's first period or a gap)", lost)
+    diffs = joined.loc[has_prev, ["team", "t", *[c for c in joined.columns if c in frame.columns and c not in columns]]].copy()
+    for c in columns:
+        diffs[c] = joined.loc[has_prev, c].to_numpy() - joined.loc[has_prev, f"{c}__prev"].to_numpy()
+    return diffs.set_index(["team", "t"])
+
+
+def _cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
+    ids = pd.DataFrame(index=frame.index)
+    if cluster in ("team", "twoway"):
+        ids["team_id"] = pd.factorize(frame.index.get_level_values("team"))[0]
+    if cluster == "twoway":
+        ids["period_id"] = pd.factorize(frame.index.get_level_values("t"))[0]
+    if cluster == "region":
+        ids["region_id"] = pd.factorize(frame["region"])[0]
+    return ids
+
+
+def _pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec, *, team_fe: bool, period_fe: bool, intercept: bool) -> _Fit:
+    """Estimate with pyfixest on safe column names; map results back to the user's names."""
+    names = {c: f"x{k}" for k, c in enumerate(drivers)}
+    data = pd.DataFrame({"y": frame[outcome].to_numpy(), **{names[c]: frame[c].to_numpy() for c in drivers}})
+    data["team"] = pd.factorize(frame.index.get_level_values("team"))[0]
+    data["t"] = frame.index.get_level_values("t").to_numpy()
+    cluster_ids = _cluster_ids(frame, spec.cluster)
+    for column in cluster_ids:
+        data[column] = cluster_ids[column].to_numpy()
+    fixed = [f for f, on in (("team", team_fe), ("t", period_fe)) if on]
+    rhs = " + ".join(names.values()) + ("" if intercept or fixed else " - 1")
+    formula = f"y ~ {rhs}" + (f" | {' + '.join(fixed)}" if fixed else "")
+    vcov: str | dict = "iid" if spec.cluster is None else {"CRV1": " + ".join(cluster_ids.columns)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pf.feols(formula, data, vcov=vcov, ssc=pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True), fixef_rm="none")
+    back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
+    params = fit.coef().rename(index=back)
+    cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)
+    n_clusters = int(min(cluster_ids[c].nunique() for c in cluster_ids)) if spec.cluster else None
+    df = (n_clusters - 1) if n_clusters else float(fit._df_t)
+    fitted = pd.Series(frame[list(params.index.drop("Intercept", errors="ignore"))].to_numpy() @ params.drop("Intercept", errors="ignore").to_numpy(), index=frame.index)
+    collinear = [back.get(v, v) for v in getattr(fit, "_collin_vars", [])]
+    demeaned = (np.asarray(fit._X), np.asarray(fit._Y).ravel())
+    return _Fit(params, cov, df, n_clusters, fitted, demeaned, {"collinear": collinear, "r2_within_engine": getattr(fit, "_r2_within", np.nan)})
+
+
+def _random_effects_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec) -> _Fit:
+    """Swamy-Arora random effects through linearmodels (period dummies added for two-way effects)."""
+    from linearmodels import RandomEffects
+
+    exog = frame[list(drivers)].assign(Intercept=1.0)
+    if spec.period_effects:
+        dummies = pd.get_dummies(frame.index.get_level_values("t"), prefix="period", drop_first=True, dtype=float)
+        dummies.index = frame.index
+        exog = exog.join(dummies)
+    if spec.cluster == "team":
+        cov_options = {"cov_type": "clustered", "cluster_entity": True, "debiased": True, "group_debias": True}
+    elif spec.cluster == "twoway":
+        cov_options = {"cov_type": "clustered", "cluster_entity": True, "cluster_time": True, "debiased": True, "group_debias": True}
+    elif spec.cluster == "region":
+        cov_options = {"cov_type": "clustered", "clusters": pd.DataFrame({"region": pd.factorize(frame["region"])[0]}, index=frame.index), "debiased": True, "group_debias": True}
+    else:
+        cov_options = {"cov_type": "unadjusted", "debiased": True}
+    result = RandomEffects(frame[outcome], exog).fit(**cov_options)
+    keep = [*drivers, "Intercept"]
+    n_clusters = int(_cluster_ids(frame, spec.cluster).nunique().min()) if spec.cluster else None
+    df = (n_clusters - 1) if n_clusters else float(result.df_resid)
+    fitted = pd.Series(frame[list(drivers)].to_numpy() @ result.params[list(drivers)].to_numpy(), index=frame.index)
+    theta = result.theta
+    return _Fit(result.params[keep], result.cov.loc[keep, keep], df, n_clusters, fitted, None, {"theta": float(np.asarray(theta).mean()), "variance_decomposition": result.variance_decomposition.to_dict(), "linearmodels": result})
+
+
+def _r_squared(frame: pd.DataFrame, outcome: str, fitted: pd.Series) -> dict[str, float]:
+    """Within, between and overall R-squared as Stata's xtreg defines them (squared correlations)."""
+    y = frame[outcome]
+    team = frame.index.get_level_values("team")
+
+    def corr2(a, b) -> float:
+        return float(np.corrcoef(a, b)[0, 1] ** 2) if np.std(a) > 0 and np.std(b) > 0 else float("nan")
+
+    y_mean, f_mean = y.groupby(team).transform("mean"), fitted.groupby(team).transform("mean")
+    return {
+        "within": corr2(y - y_mean, fitted - f_mean),
+        "between": corr2(y.groupby(team).mean(), fitted.groupby(team).mean()),
+        "overall": corr2(y, fitted),
+    }
+
+
+def fixed_effects(
+    panel: Panel,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    effects: Effects = "twoway",
+    estimator: Estimator = "within",
+    cluster: Cluster = "team",
+    lags: Mapping[str, int] | None = None,
+    level: float = 0.95,
+    small_sample: SmallSample = "nonnested",
+    bootstrap_reps: int = 999,
+    bootstrap_weights: bootstrap.Weights = "webb",
+    seed: int = 0,
+) -> FixedEffectsResults:
+    r"""Panel regression of ``outcome`` on ``drivers`` with team and/or period effects.
+
+    .. math:: y_{it} = \alpha_i + \delta_t + x_{it}'\beta + \varepsilon_{it}
+
+    Parameters
+    ----------
+    panel
+        A validated :class:`~bstate_stats.panel.panel.Panel`.
+    outcome, drivers
+        Panel columns, e.g. ``"csat"`` and ``["habit_index", "relationship_index"]``.
+    effects
+        ``"twoway"`` (team and period), ``"team"``, ``"period"`` or ``"none"``.
+    estimator
+        ``"within"`` (pyfixest), ``"first_difference"`` (differences from the
+        panel index; ``twoway`` adds period effects, ``team`` an intercept,
+        ``none`` neither, on the differenced data), ``"random"`` (linearmodels,
+        Swamy-Arora; ``twoway`` adds period dummies) or ``"pooled"``.
+    cluster
+        ``"team"``, ``"region"``, ``"twoway"`` (team and period) or None
+        (conventional homoskedastic errors, as textbooks print them). With fewer than 30 clusters a wild
+        cluster bootstrap p-value and interval are added (see Notes).
+    lags
+        ``{driver: k}``: use the driver ``k`` periods earlier (habits at t-1
+        against satisfaction at t), built from the panel index.
+    level
+        Confidence level of the intervals (default 0.95).
+    small_sample
+        ``"nonnested"`` (default; as reghdfe/fixest: fixed effects nested in
+        the clusters are not counted in K) or ``"full"`` (every fixed effect
+        counted, as statsmodels OLS with dummies and linearmodels with
+        ``debiased=True, group_debias=True``).
+    bootstrap_reps, bootstrap_weights, seed
+        Wild cluster bootstrap settings (Webb six-point weights by default);
+        ``bootstrap_reps=0`` skips the bootstrap (the few-clusters warning stays).
+
+    Returns
+    -------
+    FixedEffectsResults
+
+    Notes
+    -----
+    Estimand: with team effects, a *within-team* association: how a team's
+    outcome moves when its own drivers move, net of common period shocks. It
+    is causal only if, within a team, changes in the drivers are unrelated to
+    other changes that also move the outcome (no time-varying confounders, no
+    feedback from past outcomes to drivers).
+
+    Standard errors: CRV1 with the small-sample factor ``G/(G-1)*(N-1)/(N-K)``;
+    intervals and p-values use t(G-1). With fewer than 30 clusters the
+    wild cluster restricted bootstrap (wildboottest) gives the p-value, and the
+    interval is found by inverting it.
+
+    Rows missing the outcome or a driver, teams seen in a single period, and
+    (first differences) rows without a previous period are excluded and counted
+    in ``results.ledger``. Drivers the design cannot identify are reported in
+    ``results.not_identified`` and never printed as numbers.
+    """
+    spec = FixedEffectsSpec(outcome, tuple(drivers), effects, estimator, cluster, tuple(sorted((lags or {}).items())), level, small_sample, bootstrap_reps, bootstrap_weights, seed)
+    if cluster in ("region",) and not panel.has_regions:
+        raise SpecificationError("cluster='region' needs a panel with regions")
+    model_frame = panel.model_frame(outcome, drivers, lags=dict(spec.lags), extra=["region"] if cluster == "region" else [])
+    frame, ledger = model_frame.data, ExclusionLedger(model_frame.ledger.n_input, list(model_frame.ledger.entries))
+    names = list(model_frame.drivers)
+    frame = _exclude_singletons(frame, ledger, spec)
+    if estimator == "first_difference":
+        frame = _first_differences(frame, [outcome, *names], panel.step, ledger)
+    if frame.empty or frame.index.get_level_values("t").nunique() < 2 and spec.period_effects:
+        raise SpecificationError(f"no usable rows left for {outcome} on {names}: see the ledger\n{ledger}")
+    not_identified = _not_identified(frame, names, spec)
+    usable = [d for d in names if d not in not_identified]
+    if not usable:
+        raise SpecificationError(f"no driver is identified: {not_identified}")
+    fit = _estimate(frame, outcome, usable, spec)
+    not_identified |= {c: "perfectly collinear with other drivers or the fixed effects" for c in fit.extra.get("collinear", [])}
+    fit.params = fit.params.drop(list(not_identified), errors="ignore")
+    fit.cov = fit.cov.loc[fit.params.index, fit.params.index]
+    if spec.cluster is not None and fit.n_clusters is not None and fit.n_clusters < 2:
+        raise SpecificationError(f"cluster={spec.cluster!r} has {fit.n_clusters} cluster(s); at least 2 are needed")
+    boot = _few_cluster_bootstrap(fit, frame, usable, spec) if fit.n_clusters is not None and fit.n_clusters < FEW_CLUSTERS else {}
+    for term, reason in not_identified.items():
+        warnings.warn(f"{term} is not identified: {reason}; it is reported without an estimate", EstimationWarning, stacklevel=2)
+    return FixedEffectsResults(
+        spec=spec,
+        params=fit.params,
+        cov=fit.cov,
+        df=fit.df,
+        n_clusters=fit.n_clusters,
+        n_rows=len(frame),
+        n_teams=frame.index.get_level_values("team").nunique(),
+        n_periods=frame.index.get_level_values("t").nunique(),
+        rsquared=_r_squared(frame, outcome, fit.fitted),
+        ledger=ledger,
+        not_identified=not_identified,
+        bootstrap=boot,
+        se_convention=spec.se_convention(fit.n_clusters),
+        extra={k: v for k, v in fit.extra.items() if k != "collinear"},
+    )
+
+
+def _estimate(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> _Fit:
+    if spec.estimator == "random":
+        return _random_effects_fit(frame, outcome, drivers, spec)
+    if spec.estimator == "first_difference":
+        return _pyfixest_fit(frame, outcome, drivers, spec, team_fe=False, period_fe=spec.period_effects, intercept=spec.effects == "team")
+    return _pyfixest_fit(frame, outcome, drivers, spec, team_fe=spec.team_effects, period_fe=spec.period_effects, intercept=True)
+
+
+def _few_cluster_bootstrap(fit: _Fit, frame: pd.DataFrame, drivers: list[str], spec: FixedEffectsSpec) -> dict[str, bootstrap.BootstrapInference]:
+    """Wild cluster bootstrap for every driver when clusters are few (needs the partialled-out design)."""
+    warnings.warn(
+        f"only {fit.n_clusters} clusters ({spec.cluster}): cluster-robust t-tests over-reject with fewer than "
+        f"{FEW_CLUSTERS}; wild cluster bootstrap p-values and intervals are reported",
+        EstimationWarning,
+        stacklevel=3,
+    )
+    if fit.demeaned is None or spec.cluster == "twoway" or spec.bootstrap_reps == 0:
+        return {}
+    X, y = fit.demeaned
+    clusters = _cluster_ids(frame, spec.cluster).iloc[:, 0].to_numpy()
+    terms = [t for t in fit.params.index if t != "Intercept"]
+    columns = {name: k for k, name in enumerate(fit.params.index)}
+    out = {}
+    for term in terms:
+        out[term] = bootstrap.wild_cluster_bootstrap(
+            X, y, clusters, columns[term], term=term, estimate=float(fit.params[term]), std_error=float(np.sqrt(fit.cov.loc[term, term])),
+            level=spec.level, reps=spec.bootstrap_reps, weights=spec.bootstrap_weights, seed=spec.seed,
+        )
+    return out

@@ -1,0 +1,25 @@
+"""Coefficient plots."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def plot_coefficients(summary: pd.DataFrame, *, title: str = "", change: float = 1.0) -> Figure:
+    """Point estimates with intervals, one row per identified term (scaled by ``change``)."""
+    table = summary.dropna(subset=["estimate"]).iloc[::-1]
+    table = table[table["term"] != "Intercept"]
+    fig, ax = plt.subplots(figsize=(6.5, 0.6 * len(table) + 1.5))
+    y = range(len(table))
+    ax.errorbar(table["estimate"] * change, list(y), xerr=[(table["estimate"] - table["conf_low"]) * change, (table["conf_high"] - table["estimate"]) * change], fmt="o", color="#1f4e79", capsize=4)
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_yticks(list(y), table["term"])
+    ax.set_xlabel("estimate" + (f" per +{change:g} units" if change != 1 else ""))
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

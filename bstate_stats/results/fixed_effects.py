@@ -1,0 +1,147 @@
+"""Results of :func:`bstate_stats.fixed_effects`: labelled estimates, intervals, counts and the ledger."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bstate_stats.panel.ledger import ExclusionLedger
+from bstate_stats.reporting.atomic import write_text
+from bstate_stats.results.base import RendersSummary
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from bstate_stats.models.bootstrap import BootstrapInference
+    from bstate_stats.models.fixed_effects import FixedEffectsSpec
+
+SUMMARY_COLUMNS = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
+
+
+@dataclass(frozen=True)
+class FixedEffectsResults(RendersSummary):
+    """Estimates of one fixed-effects regression.
+
+    Attributes
+    ----------
+    params, std_errors, pvalues, tstats
+        Labelled by term, in the drivers' own units (per 1 point of the driver).
+    cov
+        Covariance of the estimates under ``se_convention``.
+    n_rows, n_teams, n_periods, n_clusters
+        Counts behind the estimates.
+    rsquared
+        ``{"within", "between", "overall"}`` (Stata xtreg definitions).
+    ledger
+        Rows excluded before fitting, with reasons.
+    not_identified
+        Terms the design cannot estimate, with the reason; never given a number.
+    bootstrap
+        Wild cluster bootstrap inference per term when clusters are few.
+    """
+
+    spec: "FixedEffectsSpec"
+    params: pd.Series
+    cov: pd.DataFrame
+    df: float
+    n_clusters: int | None
+    n_rows: int
+    n_teams: int
+    n_periods: int
+    rsquared: dict[str, float]
+    ledger: ExclusionLedger
+    not_identified: dict[str, str] = field(default_factory=dict)
+    bootstrap: dict[str, "BootstrapInference"] = field(default_factory=dict)
+    se_convention: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        s = self.spec
+        return f"{s.estimator.replace('_', ' ')} estimates of {s.outcome} ({s.effects} effects)"
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov)), index=self.params.index, name="std_error")
+
+    @property
+    def tstats(self) -> pd.Series:
+        return (self.params / self.std_errors).rename("t_stat")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values from t(df) (df = G-1 when clustered)."""
+        return pd.Series(2 * stats.t.sf(np.abs(self.tstats), self.df), index=self.params.index, name="p_value")
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Intervals ``estimate +/- t(df) * std_error`` at ``level`` (default: the fit's level)."""
+        level = self.spec.level if level is None else level
+        half = stats.t.ppf(0.5 + level / 2, self.df) * self.std_errors
+        return pd.DataFrame({"conf_low": self.params - half, "conf_high": self.params + half})
+
+    def effect(self, term: str, change: float = 10.0, level: float | None = None) -> pd.Series:
+        """Estimated change in the outcome for ``change`` units of ``term`` (default +10 habit points)."""
+        if term in self.not_identified:
+            raise KeyError(f"{term} is not identified: {self.not_identified[term]}")
+        interval = self.conf_int(level).loc[term] * change
+        return pd.Series(
+            {"term": term, "change": change, "estimate": self.params[term] * change, "std_error": self.std_errors[term] * abs(change),
+             "conf_low": min(interval), "conf_high": max(interval), "p_value": self.pvalues[term]}
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Tidy table: ``term, estimate, std_error, conf_low, conf_high, p_value``.
+
+        Non-identified terms appear with empty numbers and their reason in
+        ``note``; with few clusters, ``boot_p_value, boot_conf_low, boot_conf_high`` are added.
+        """
+        table = pd.concat([self.params.rename("estimate"), self.std_errors, self.conf_int(), self.pvalues], axis=1)
+        table = table.rename_axis("term").reset_index()[SUMMARY_COLUMNS]
+        table["note"] = ""
+        if self.bootstrap:
+            table["boot_p_value"] = table["term"].map(lambda t: self.bootstrap[t].p_value if t in self.bootstrap else np.nan)
+            table["boot_conf_low"] = table["term"].map(lambda t: self.bootstrap[t].conf_low if t in self.bootstrap else np.nan)
+            table["boot_conf_high"] = table["term"].map(lambda t: self.bootstrap[t].conf_high if t in self.bootstrap else np.nan)
+        missing = pd.DataFrame({"term": list(self.not_identified), "note": [f"not identified: {r}" for r in self.not_identified.values()]})
+        return pd.concat([table, missing], ignore_index=True) if len(missing) else table
+
+    def notes(self) -> list[str]:
+        r2 = ", ".join(f"{k} {v:.3f}" for k, v in self.rsquared.items())
+        lines = [
+            f"N = {self.n_rows} rows, {self.n_teams} teams, {self.n_periods} periods; excluded {self.ledger.n_excluded} of {self.ledger.n_input} rows",
+            f"R-squared: {r2}",
+            f"Standard errors: {self.se_convention}",
+        ]
+        if self.bootstrap:
+            b = next(iter(self.bootstrap.values()))
+            lines.append(f"Few clusters ({self.n_clusters}): wild cluster bootstrap ({b.weights} weights, {b.reps} reps, seed {b.seed}) p-values and intervals in boot_* columns")
+        lines += [f"Not identified: {t} ({r})" for t, r in self.not_identified.items()]
+        return lines
+
+    def plot(self, *, change: float = 1.0) -> "Figure":
+        """Coefficient plot with intervals (multiplied by ``change``, e.g. 10 for per +10 points)."""
+        from bstate_stats.plots.coefficients import plot_coefficients
+
+        return plot_coefficients(self.summary(), title=self.title, change=change)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record: spec, summary, counts, R-squared, ledger, conventions."""
+        return {
+            "spec": {k: v for k, v in self.spec.__dict__.items()},
+            "summary": json.loads(self.summary().to_json(orient="records")),
+            "counts": {"rows": self.n_rows, "teams": self.n_teams, "periods": self.n_periods, "clusters": self.n_clusters},
+            "rsquared": self.rsquared,
+            "ledger": self.ledger.to_dict(),
+            "not_identified": self.not_identified,
+            "se_convention": self.se_convention,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON (atomically)."""
+        return write_text(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n")
