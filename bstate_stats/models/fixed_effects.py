@@ -297,12 +297,14 @@ def fixed_effects(
     usable = [d for d in names if d not in not_identified]
     if not usable:
         raise SpecificationError(f"no driver is identified: {not_identified}")
+    if spec.cluster is not None:
+        n_clusters = int(_cluster_ids(frame, spec.cluster).nunique().min())
+        if n_clusters < 2:
+            raise SpecificationError(f"cluster={spec.cluster!r} has {n_clusters} cluster(s) in the estimation sample; at least 2 are needed")
     fit = _estimate(frame, outcome, usable, spec)
     not_identified |= {c: "perfectly collinear with other drivers or the fixed effects" for c in fit.extra.get("collinear", [])}
     fit.params = fit.params.drop(list(not_identified), errors="ignore")
     fit.cov = fit.cov.loc[fit.params.index, fit.params.index]
-    if spec.cluster is not None and fit.n_clusters is not None and fit.n_clusters < 2:
-        raise SpecificationError(f"cluster={spec.cluster!r} has {fit.n_clusters} cluster(s); at least 2 are needed")
     boot = _few_cluster_bootstrap(fit, frame, usable, spec) if fit.n_clusters is not None and fit.n_clusters < FEW_CLUSTERS else {}
     for term, reason in not_identified.items():
         warnings.warn(f"{term} is not identified: {reason}; it is reported without an estimate", EstimationWarning, stacklevel=2)
@@ -334,9 +336,9 @@ def _estimate(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: Fixed
 
 def _few_cluster_bootstrap(fit: _Fit, frame: pd.DataFrame, drivers: list[str], spec: FixedEffectsSpec) -> dict[str, bootstrap.BootstrapInference]:
     """Wild cluster bootstrap for every driver when clusters are few (needs the partialled-out design)."""
+    remedy = "wild cluster bootstrap p-values and intervals are reported" if spec.bootstrap_reps else "bootstrap_reps=0: no bootstrap, read the intervals with care"
     warnings.warn(
-        f"only {fit.n_clusters} clusters ({spec.cluster}): cluster-robust t-tests over-reject with fewer than "
-        f"{FEW_CLUSTERS}; wild cluster bootstrap p-values and intervals are reported",
+        f"only {fit.n_clusters} clusters ({spec.cluster}): cluster-robust t-tests over-reject with fewer than {FEW_CLUSTERS}; {remedy}",
         EstimationWarning,
         stacklevel=3,
     )

@@ -36,25 +36,31 @@ def _frame(panel: Panel, outcome: str, drivers: Sequence[str]) -> pd.DataFrame:
 
 
 def hausman(panel: Panel, outcome: str, drivers: Sequence[str]) -> SpecificationTest:
-    r"""Classic Hausman test of fixed versus random effects (team effects).
+    r"""Hausman test of fixed versus random effects (team effects), Stata's ``sigmamore`` form.
 
     :math:`H = (b_{FE} - b_{RE})' [V_{FE} - V_{RE}]^{-1} (b_{FE} - b_{RE}) \sim \chi^2_k`
-    with the conventional (non-robust) covariances of linearmodels' PanelOLS
-    and RandomEffects. Under H0 the team effects are uncorrelated with the
-    drivers and RE is efficient; a rejection favours fixed effects. When the
-    covariance difference is not positive definite a generalised inverse is
-    used; prefer :func:`mundlak` with clustered data.
+    with conventional covariances from linearmodels' PanelOLS and
+    RandomEffects, both rescaled to the random-effects idiosyncratic variance so
+    that the difference is positive semi-definite (the classic form with two
+    different variance estimates can turn negative in finite samples). Under
+    H0 the team effects are uncorrelated with the drivers and RE is efficient;
+    a rejection favours fixed effects. Assumes homoskedastic, serially
+    uncorrelated errors; prefer :func:`mundlak` with clustered data.
     """
     from linearmodels import PanelOLS, RandomEffects
 
     frame = _frame(panel, outcome, drivers)
-    exog = frame[list(drivers)]
+    names = list(drivers)
+    exog = frame[names]
     fe = PanelOLS(frame[outcome], exog, entity_effects=True).fit(cov_type="unadjusted")
     re = RandomEffects(frame[outcome], exog.assign(const=1.0)).fit(cov_type="unadjusted")
-    diff = (fe.params - re.params[list(drivers)]).to_numpy()
-    v = (fe.cov - re.cov.loc[list(drivers), list(drivers)]).to_numpy()
+    sigma2_e = float(re.variance_decomposition["Residual"])
+    scaled_fe = fe.cov.loc[names, names] * sigma2_e / (fe.resid_ss / fe.df_resid)
+    scaled_re = re.cov.loc[names, names] * sigma2_e / (re.resid_ss / re.df_resid)
+    diff = (fe.params[names] - re.params[names]).to_numpy()
+    v = (scaled_fe - scaled_re).to_numpy()
     statistic = float(diff @ np.linalg.pinv(v) @ diff)
-    k = len(drivers)
+    k = len(names)
     return SpecificationTest("Hausman (FE vs RE)", statistic, (k,), float(stats.chi2.sf(statistic, k)), "random effects consistent", f"chi2({k})")
 
 

