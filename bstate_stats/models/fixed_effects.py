@@ -93,27 +93,36 @@ def _exclude_singletons(frame: pd.DataFrame, ledger: ExclusionLedger, spec: Fixe
     """Teams seen once carry no within-team information: excluded and counted, never dropped silently."""
     if not (spec.team_effects or spec.estimator == "first_difference"):
         return frame
-    counts = frame.groupby(level="team").size()
-    single = counts[counts == 1].index
-    if len(single):
-        rows = frame.index[frame.index.get_level_values("team").isin(single)]
-        ledger.exclude("team observed in a single period (no within-team variation)", rows)
-        frame = frame.drop(index=rows)
+    codes = _level_codes(frame, "team")
+    single = (np.bincount(codes) == 1)[codes]
+    if single.any():
+        ledger.exclude("team observed in a single period (no within-team variation)", frame.index[single])
+        frame = frame[~single]
     return frame
 
 
+def _varies_within(values: pd.Series, level: str) -> bool:
+    """True when ``values`` differ inside at least one group of the index ``level``."""
+    grouped = values.groupby(level=level, sort=False)
+    return bool((grouped.max() > grouped.min()).any())
+
+
+def _why_not_identified(frame: pd.DataFrame, driver: str, spec: FixedEffectsSpec) -> str:
+    """The reason a driver cannot be estimated in this design."""
+    values = frame[driver]
+    if values.min() == values.max():
+        return "constant in the estimation sample"
+    if spec.team_effects and spec.estimator == "within" and not _varies_within(values, "team"):
+        return "constant within every team (absorbed by team effects)"
+    if spec.period_effects and not _varies_within(values, "t"):
+        return "constant within every period (absorbed by period effects)"
+    return "perfectly collinear with other drivers or the fixed effects"
+
+
 def _not_identified(frame: pd.DataFrame, drivers: Sequence[str], spec: FixedEffectsSpec) -> dict[str, str]:
-    """Drivers the design cannot identify, with the reason (checked before fitting)."""
-    reasons = {}
-    for driver in drivers:
-        values = frame[driver]
-        if values.nunique() <= 1:
-            reasons[driver] = "constant in the estimation sample"
-        elif spec.team_effects and spec.estimator == "within" and (values.groupby(level="team").nunique() <= 1).all():
-            reasons[driver] = "constant within every team (absorbed by team effects)"
-        elif spec.period_effects and (values.groupby(level="t").nunique() <= 1).all():
-            reasons[driver] = "constant within every period (absorbed by period effects)"
-    return reasons
+    """Drivers the design cannot identify, checked before fitting (engines without collinearity detection)."""
+    reasons = {d: _why_not_identified(frame, d, spec) for d in drivers}
+    return {d: r for d, r in reasons.items() if not r.startswith("perfectly collinear")}
 
 
 def _first_differences(frame: pd.DataFrame, columns: Sequence[str], step: int, ledger: ExclusionLedger) -> pd.DataFrame:
@@ -130,12 +139,17 @@ def _first_differences(frame: pd.DataFrame, columns: Sequence[str], step: int, l
     return diffs.set_index(["team", "t"])
 
 
+def _level_codes(frame: pd.DataFrame, level: str) -> np.ndarray:
+    """Dense integer codes of an index level (from the index's own codes: no hashing of labels)."""
+    return pd.factorize(frame.index.codes[frame.index.names.index(level)])[0]
+
+
 def _cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
     ids = pd.DataFrame(index=frame.index)
     if cluster in ("team", "twoway"):
-        ids["team_id"] = pd.factorize(frame.index.get_level_values("team"))[0]
+        ids["team_id"] = _level_codes(frame, "team")
     if cluster == "twoway":
-        ids["period_id"] = pd.factorize(frame.index.get_level_values("t"))[0]
+        ids["period_id"] = _level_codes(frame, "t")
     if cluster == "region":
         ids["region_id"] = pd.factorize(frame["region"])[0]
     return ids
@@ -145,7 +159,7 @@ def _pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spe
     """Estimate with pyfixest on safe column names; map results back to the user's names."""
     names = {c: f"x{k}" for k, c in enumerate(drivers)}
     data = pd.DataFrame({"y": frame[outcome].to_numpy(), **{names[c]: frame[c].to_numpy() for c in drivers}})
-    data["team"] = pd.factorize(frame.index.get_level_values("team"))[0]
+    data["team"] = _level_codes(frame, "team")
     data["t"] = frame.index.get_level_values("t").to_numpy()
     cluster_ids = _cluster_ids(frame, spec.cluster)
     for column in cluster_ids:
@@ -156,7 +170,8 @@ def _pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spe
     vcov: str | dict = "iid" if spec.cluster is None else {"CRV1": " + ".join(cluster_ids.columns)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = pf.feols(formula, data, vcov=vcov, ssc=pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True), fixef_rm="none")
+        # `data` is built here for pyfixest alone, so it need not copy or keep it
+        fit = pf.feols(formula, data, vcov=vcov, ssc=pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True), fixef_rm="none", copy_data=False, store_data=False)
     back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
     params = fit.coef().rename(index=back)
     cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)
@@ -196,18 +211,15 @@ def _random_effects_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str
 
 def _r_squared(frame: pd.DataFrame, outcome: str, fitted: pd.Series) -> dict[str, float]:
     """Within, between and overall R-squared as Stata's xtreg defines them (squared correlations)."""
-    y = frame[outcome]
-    team = frame.index.get_level_values("team")
+    codes = _level_codes(frame, "team")
+    counts = np.bincount(codes)
+    y, f = frame[outcome].to_numpy(dtype=float), fitted.to_numpy(dtype=float)
+    y_mean, f_mean = np.bincount(codes, y) / counts, np.bincount(codes, f) / counts
 
-    def corr2(a, b) -> float:
+    def corr2(a: np.ndarray, b: np.ndarray) -> float:
         return float(np.corrcoef(a, b)[0, 1] ** 2) if np.std(a) > 0 and np.std(b) > 0 else float("nan")
 
-    y_mean, f_mean = y.groupby(team).transform("mean"), fitted.groupby(team).transform("mean")
-    return {
-        "within": corr2(y - y_mean, fitted - f_mean),
-        "between": corr2(y.groupby(team).mean(), fitted.groupby(team).mean()),
-        "overall": corr2(y, fitted),
-    }
+    return {"within": corr2(y - y_mean[codes], f - f_mean[codes]), "between": corr2(y_mean, f_mean), "overall": corr2(y, f)}
 
 
 def fixed_effects(
@@ -293,7 +305,8 @@ def fixed_effects(
         frame = _first_differences(frame, [outcome, *names], panel.step, ledger)
     if frame.empty or frame.index.get_level_values("t").nunique() < 2 and spec.period_effects:
         raise SpecificationError(f"no usable rows left for {outcome} on {names}: see the ledger\n{ledger}")
-    not_identified = _not_identified(frame, names, spec)
+    # pyfixest detects collinearity itself (reasons are added after the fit); linearmodels needs a pre-check
+    not_identified = _not_identified(frame, names, spec) if spec.estimator == "random" else {}
     usable = [d for d in names if d not in not_identified]
     if not usable:
         raise SpecificationError(f"no driver is identified: {not_identified}")
@@ -302,7 +315,7 @@ def fixed_effects(
         if n_clusters < 2:
             raise SpecificationError(f"cluster={spec.cluster!r} has {n_clusters} cluster(s) in the estimation sample; at least 2 are needed")
     fit = _estimate(frame, outcome, usable, spec)
-    not_identified |= {c: "perfectly collinear with other drivers or the fixed effects" for c in fit.extra.get("collinear", [])}
+    not_identified |= {c: _why_not_identified(frame, c, spec) for c in fit.extra.get("collinear", [])}
     fit.params = fit.params.drop(list(not_identified), errors="ignore")
     fit.cov = fit.cov.loc[fit.params.index, fit.params.index]
     boot = _few_cluster_bootstrap(fit, frame, usable, spec) if fit.n_clusters is not None and fit.n_clusters < FEW_CLUSTERS else {}

@@ -248,5 +248,11 @@ class Panel:
                 reason = f"missing {column} (team's first period, a gap, or missing earlier value)"
             ledger.exclude(reason, frame.index[missing])
             keep &= ~missing
-        kept = frame[keep].reset_index().set_index(["team", "t"])
-        return ModelFrame(kept, ledger, outcome, tuple(names))
+        return ModelFrame(frame[keep.to_numpy()].set_axis(self._team_t_index()[keep.to_numpy()]).drop(columns="t"), ledger, outcome, tuple(names))
+
+    def _team_t_index(self) -> pd.MultiIndex:
+        """The (team, t) index of ``data``, built from the index's integer codes (no re-hashing of team labels)."""
+        t = self.data["t"].to_numpy()
+        t_levels, t_codes = np.unique(t, return_inverse=True)
+        team = self.data.index
+        return pd.MultiIndex(levels=[team.levels[0], t_levels], codes=[team.codes[0], t_codes], names=["team", "t"], verify_integrity=False)
