@@ -12,6 +12,8 @@ from importlib.metadata import PackageNotFoundError, version
 from bstate_stats import simulate
 from bstate_stats.errors import BStateError, ConfigError, EstimationWarning, SpecificationError, ValidationError
 from bstate_stats.models.fixed_effects import FixedEffectsSpec, fixed_effects
+from bstate_stats.models.hierarchical import HierarchicalSpec, hierarchical
+from bstate_stats.models.priors import Priors
 from bstate_stats.models.revenue import HabitRevenueChain, RevenueResults, habit_to_revenue, revenue_model
 from bstate_stats.models.specification import SpecificationTest, hausman, mundlak, team_effects_f_test
 from bstate_stats.models.threshold import ThresholdResults, threshold_model
@@ -20,6 +22,7 @@ from bstate_stats.panel.load import load_panel, validate
 from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.panel import ModelFrame, Panel
 from bstate_stats.results.fixed_effects import FixedEffectsResults
+from bstate_stats.results.hierarchical import HierarchicalResults
 from bstate_stats.results.tables import ComparisonTable, compare
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 
@@ -38,6 +41,9 @@ __all__ = [
     "FixedEffectsResults",
     "FixedEffectsSpec",
     "HabitRevenueChain",
+    "HierarchicalResults",
+    "HierarchicalSpec",
+    "Priors",
     "RevenueResults",
     "SpecificationTest",
     "ThresholdResults",
@@ -45,6 +51,7 @@ __all__ = [
     "fixed_effects",
     "habit_to_revenue",
     "hausman",
+    "hierarchical",
     "mundlak",
     "revenue_model",
     "team_effects_f_test",

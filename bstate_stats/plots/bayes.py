@@ -1,0 +1,91 @@
+"""Plots of the Bayesian results: effects, posterior predictive checks, P(>= threshold) curve, revenue lift."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+BLUE, RED, GREY = "#1f4e79", "#b03a2e", "#7f7f7f"
+
+
+def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float) -> Figure:
+    """Forest plot of habit effects by region or team, with the population effect as a band."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(effects) + 1.6))
+    y = np.arange(len(effects))[::-1]
+    ax.errorbar(effects["mean"], y, xerr=[effects["mean"] - effects["hdi_low"], effects["hdi_high"] - effects["mean"]], fmt="o", color=BLUE, capsize=3)
+    pop = population.iloc[0]
+    ax.axvspan(pop["hdi_low"], pop["hdi_high"], color=GREY, alpha=0.2, label="population (interval)")
+    ax.axvline(pop["mean"], color=GREY)
+    ax.axvline(0, color="black", lw=0.6, ls="--")
+    ax.set_yticks(y, effects["unit"])
+    ax.set_xlabel(f"satisfaction points per +{unit:g} habit points")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Habit effect by " + str(effects["level"].iloc[0]), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ppc(observed: np.ndarray, replicated: np.ndarray, *, threshold: float, period_idx: np.ndarray, periods: list[str]) -> Figure:
+    """Observed scores against replicated ones: distribution, and share at or above the threshold per period."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    bins = np.linspace(0, 10, 41)
+    for draw in replicated[:40]:
+        left.hist(draw, bins=bins, histtype="step", color=BLUE, alpha=0.12, density=True)
+    left.hist(observed, bins=bins, histtype="step", color="black", lw=1.8, density=True, label="observed")
+    left.axvline(threshold, color=RED, ls="--")
+    left.set_xlabel("score")
+    left.set_title("Scores: observed (black) vs replicated (blue)", fontsize=10)
+    shares_obs = [np.mean(observed[period_idx == k] >= threshold) for k in range(len(periods))]
+    shares_rep = np.array([[np.mean(draw[period_idx == k] >= threshold) for k in range(len(periods))] for draw in replicated])
+    low, high = np.quantile(shares_rep, [0.05, 0.95], axis=0)
+    x = np.arange(len(periods))
+    right.fill_between(x, low, high, color=BLUE, alpha=0.25, label="replicated 90%")
+    right.plot(x, shares_obs, "o-", color="black", ms=3, label="observed")
+    right.set_xticks(x[:: max(1, len(x) // 6)], [periods[k] for k in x[:: max(1, len(x) // 6)]], fontsize=8)
+    right.set_ylabel(f"share >= {threshold:g}")
+    right.legend(fontsize=8)
+    right.set_title(f"Share of teams at or above {threshold:g} per period", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: float) -> Figure:
+    """P(score >= threshold) against habit change, with the change needed for the target probability."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for unit, block in curve.groupby("unit", sort=False):
+        ax.plot(block["habit_change"], block["mean"], color=BLUE if unit == "population" else None, label=str(unit))
+        ax.fill_between(block["habit_change"], block["hdi_low"], block["hdi_high"], alpha=0.2, color=BLUE if unit == "population" else None)
+    for _, row in required.iterrows():
+        ax.axhline(row["target_prob"], color=GREY, ls=":", lw=1)
+        if row["reachable"]:
+            ax.axvline(row["required_change"], color=RED, ls="--", lw=1)
+            ax.annotate(f"+{row['required_change']:.1f} points", (row["required_change"], 0.05), color=RED, fontsize=9)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("habit index change (points)")
+    ax.set_ylabel(f"P(satisfaction >= {threshold:g})")
+    ax.set_title(f"Chance of satisfaction at or above {threshold:g}", fontsize=10)
+    if curve["unit"].nunique() > 1:
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_revenue_lift(lift: pd.DataFrame, *, habit_change: float) -> Figure:
+    """Distribution of the annual revenue lift (organisation)."""
+    draws = lift.attrs["draws"][:, 0]
+    row = lift.iloc[0]
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.hist(draws, bins=50, color=BLUE, alpha=0.75)
+    ax.axvline(row["mean"], color="black", label=f"mean ${row['mean']:,.0f}")
+    ax.axvspan(row["hdi_low"], row["hdi_high"], color=GREY, alpha=0.2, label="credible interval")
+    ax.axvline(0, color=RED, ls="--", lw=1)
+    ax.set_xlabel(f"annual revenue lift for +{habit_change:g} habit points (currency)")
+    ax.set_title(f"Revenue lift: P(lift > 0) = {row['prob_positive']:.2f}", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
