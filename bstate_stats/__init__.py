@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from bstate_stats import simulate
 from bstate_stats.errors import BStateError, ConfigError, EstimationWarning, SpecificationError, ValidationError
 from bstate_stats.models.fixed_effects import FixedEffectsSpec, fixed_effects
-from bstate_stats.models.hierarchical import HierarchicalSpec, hierarchical
+from bstate_stats.models.hierarchical import HierarchicalSpec, hierarchical, prior_predictive_check
 from bstate_stats.models.priors import Priors
 from bstate_stats.models.revenue import HabitRevenueChain, RevenueResults, habit_to_revenue, revenue_model
 from bstate_stats.models.specification import SpecificationTest, hausman, mundlak, team_effects_f_test
@@ -52,6 +52,7 @@ __all__ = [
     "habit_to_revenue",
     "hausman",
     "hierarchical",
+    "prior_predictive_check",
     "mundlak",
     "revenue_model",
     "team_effects_f_test",

@@ -13,6 +13,7 @@ import os
 import time
 import warnings
 from dataclasses import asdict, dataclass
+from dataclasses import replace as dataclasses_replace
 from typing import Literal, Mapping, Sequence, get_args
 
 import numpy as np
@@ -384,3 +385,37 @@ def _warn_about_shape(arrays: dict[str, np.ndarray], meta: dict) -> None:
         warnings.warn(f"region(s) {lonely} have a single team: region and team effects are not separable there (the prior decides)", EstimationWarning, stacklevel=3)
     if n_rows > LARGE_PANEL_ROWS:
         warnings.warn(f"{n_rows} rows: compiling and sampling may take several minutes (about 1 minute per 50,000 rows with nutpie on 2 cores)", EstimationWarning, stacklevel=3)
+
+
+def prior_predictive_check(
+    panel: Panel,
+    outcome: str = "csat",
+    drivers: Sequence[str] = ("habit_index",),
+    *,
+    priors: Priors | Mapping[str, float] | None = None,
+    samples: int = 500,
+    random_seed: int = 0,
+) -> pd.DataFrame:
+    """Simulate scores from the priors alone and summarise what they imply.
+
+    Returns one row per quantity: share of simulated scores inside 0-10
+    before censoring, the 5%/50%/95% quantiles of simulated scores, of the
+    population habit effect (points per +10) and of P(score >= threshold).
+    Sensible priors put most simulated scores inside the scale and allow,
+    without forcing, effects of a point or two per +10 habit points.
+    """
+    spec = HierarchicalSpec(outcome, tuple(drivers), random_seed, revenue=None)
+    arrays, meta, _ = prepare_data(panel, spec)
+    model = build_model(arrays, meta, dataclasses_replace(spec, likelihood="normal"), Priors.from_mapping(priors))
+    with model:
+        prior = pm.sample_prior_predictive(draws=samples, random_seed=random_seed).prior_predictive
+        effects = pm.sample_prior_predictive(draws=samples, random_seed=random_seed, var_names=["habit_effect"]).prior["habit_effect"].to_numpy().ravel()
+    scores = prior["y"].to_numpy().reshape(samples, -1)
+    above = (scores >= spec.threshold).mean(axis=1)
+    rows = [
+        {"quantity": "share of simulated scores within 0-10", "q05": np.nan, "q50": float(np.mean((scores >= 0) & (scores <= 10))), "q95": np.nan},
+        {"quantity": "simulated score", **dict(zip(("q05", "q50", "q95"), np.quantile(scores, [0.05, 0.5, 0.95])))},
+        {"quantity": f"habit effect (per +{meta['habit_unit']:g})", **dict(zip(("q05", "q50", "q95"), np.quantile(effects, [0.05, 0.5, 0.95])))},
+        {"quantity": f"share of rows >= {spec.threshold:g}", **dict(zip(("q05", "q50", "q95"), np.quantile(above, [0.05, 0.5, 0.95])))},
+    ]
+    return pd.DataFrame(rows)

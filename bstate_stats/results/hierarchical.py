@@ -161,7 +161,10 @@ class HierarchicalResults(RendersSummary):
         return ["population"], a + b * x_habit[last].mean() + other + latest, b, np.array([habit_raw[last].mean()])
 
     def _prob(self, mu: np.ndarray, b: np.ndarray, change: float, threshold: float) -> np.ndarray:
+        """P(score >= threshold); scores never exceed 10, so a threshold above 10 is never reached."""
         sigma = self.draws("sigma")[:, None]
+        if threshold > 10:
+            return np.zeros(np.broadcast_shapes(mu.shape, b.shape))
         return stats.norm.sf(threshold, loc=mu + b * change / self.meta["habit_sd"], scale=sigma)
 
     # -- estimands ---------------------------------------------------------------
@@ -185,7 +188,10 @@ class HierarchicalResults(RendersSummary):
     def prob_curve(self, changes: np.ndarray | None = None, *, threshold: float | None = None, level: Level = "population") -> pd.DataFrame:
         """P(score >= threshold) against habit change (mean and interval per change and unit)."""
         changes = np.linspace(0, 40, 41) if changes is None else np.asarray(changes, dtype=float)
-        return pd.concat([self.prob_above(threshold, float(c), level) for c in changes], ignore_index=True)
+        tables = [self.prob_above(threshold, float(c), level) for c in changes]
+        for table in tables:
+            table.attrs = {}  # per-change draws are not carried into the curve
+        return pd.concat(tables, ignore_index=True)
 
     def required_habit_change(self, threshold: float | None = None, prob: float = 0.8, level: Level = "population") -> pd.DataFrame:
         """Habit improvement needed for P(score >= threshold) to reach ``prob``.

@@ -1,0 +1,195 @@
+"""Bayesian hierarchical engine: structure (mocked sampling), convergence checks, estimands against truth."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from pymc.testing import mock_sample
+
+import bstate_stats as bs
+from bstate_stats.diagnostics.convergence import ConvergenceWarning
+from bstate_stats.models.hierarchical import HierarchicalSpec, build_model, prepare_data
+from bstate_stats.results.hierarchical import BAYES_COLUMNS, HierarchicalResults
+
+DRIVERS = ["habit_index", "relationship_index"]
+
+
+@pytest.fixture
+def mocked(monkeypatch):
+    """pm.sample replaced by prior draws with fake sampler statistics (no compilation, no NUTS)."""
+    monkeypatch.setattr(pm, "sample", lambda *args, **kwargs: mock_sample(draws=60, chains=2, sample_stats={"diverging": lambda size: np.zeros(size, dtype=bool)}, **{k: v for k, v in kwargs.items() if k in ("random_seed", "model")}))
+
+
+@pytest.fixture(scope="module")
+def study():
+    return bs.simulate.case_study(seed=7)
+
+
+@pytest.fixture(scope="module")
+def fit(study):
+    """One real, converged fit of the default case study (4 chains x 1000 draws, nutpie)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bs.hierarchical(study.panel(), "csat", DRIVERS, random_seed=1, progress=False)
+
+
+def test_structure_with_mocked_sampling(mocked, small_study):
+    with pytest.warns(ConvergenceWarning, match="NOT CONVERGED"):
+        result = bs.hierarchical(small_study.panel(), "csat", DRIVERS, random_seed=3, progress=False)
+    assert isinstance(result, HierarchicalResults)
+    assert not result.converged and "NOT CONVERGED" in result.title and "NOT CONVERGED" in str(result)
+    assert list(result.summary().columns) == BAYES_COLUMNS
+    posterior = result.idata.posterior
+    assert posterior["team_habit_effect"].sizes["team"] == 9 and posterior["region_habit_effect"].sizes["region"] == 3
+    assert {"bstate_spec", "bstate_priors", "bstate_data_hash", "bstate_versions"} <= set(result.idata.attrs)
+    assert result.ledger.n_kept == len(small_study.deliverables)
+
+
+def test_model_is_well_posed(small_study):
+    spec = HierarchicalSpec("csat", tuple(DRIVERS), 0)
+    arrays, meta, _ = prepare_data(small_study.panel(), spec)
+    model = build_model(arrays, meta, spec, bs.Priors())
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
+
+
+def test_priors_are_data():
+    assert bs.Priors.from_mapping({"noise_sd": 0.5}).noise_sd == 0.5
+    with pytest.raises(bs.SpecificationError, match="unknown prior"):
+        bs.Priors.from_mapping({"slope": 1.0})
+    with pytest.raises(bs.SpecificationError, match="positive"):
+        bs.Priors.from_mapping({"noise_sd": -1.0})
+
+
+def test_prior_predictive_is_plausible(small_study):
+    table = bs.prior_predictive_check(small_study.panel(), "csat", DRIVERS, samples=300).set_index("quantity")
+    assert table.loc["share of simulated scores within 0-10", "q50"] > 0.8
+    effect = table.loc["habit effect (per +10)"]
+    # Normal(0, 1) prior per +10 points: 5% and 95% quantiles near -/+1.64
+    assert effect["q05"] == pytest.approx(-1.645, abs=0.25) and effect["q95"] == pytest.approx(1.645, abs=0.25)
+
+
+def test_bad_inputs(small_study):
+    panel = small_study.panel()
+    constant = panel.with_columns({"flat": pd.Series(7.0, index=panel.data.index)}, role="outcome")
+    with pytest.raises(bs.SpecificationError, match="constant"):
+        bs.hierarchical(constant, "flat", ["habit_index"], random_seed=1)
+    no_variation = panel.with_columns({"same": pd.Series(50.0, index=panel.data.index)})
+    with pytest.raises(bs.SpecificationError, match="no variation"):
+        bs.hierarchical(no_variation, "csat", ["same"], random_seed=1)
+    with pytest.raises(bs.SpecificationError, match="chains"):
+        bs.hierarchical(panel, "csat", ["habit_index"], random_seed=1, chains=1)
+    with pytest.raises(bs.SpecificationError, match="sampler"):
+        bs.hierarchical(panel, "csat", ["habit_index"], random_seed=1, sampler="stan")
+
+
+def test_single_team_region_and_single_period_team_warn(mocked, small_study):
+    tables = {k: v.copy() for k, v in small_study.tables.items()}
+    lone = tables["deliverables"].iloc[[0]].assign(team="LONE", region="Island")
+    tables["deliverables"] = pd.concat([tables["deliverables"], lone], ignore_index=True)
+    tables["habits"] = pd.concat([tables["habits"], tables["habits"].iloc[[0]].assign(team="LONE")], ignore_index=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bs.hierarchical(bs.Panel.from_frames(tables["deliverables"], tables["habits"]), "csat", ["habit_index"], random_seed=1, progress=False)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "single period" in messages and "single team" in messages
+
+
+def test_hard_fit_fails_its_checks_loudly(small_study):
+    """A tiny tune and few draws cannot converge: the fit must say so, never pass as fine."""
+    with pytest.warns(ConvergenceWarning) as caught:
+        result = bs.hierarchical(small_study.panel(), "csat", ["habit_index"], random_seed=2, sampler="pymc", chains=2, tune=5, draws=40, revenue=None, progress=False)
+    assert not result.converged
+    failed = result.diagnostics.summary().set_index("check")
+    assert not failed.loc["min bulk ESS", "ok"]
+    assert "ESS" in str(caught[0].message) and "Remedies" in str(caught[0].message)
+
+
+def test_real_fit_converges_and_recovers_truth(fit, study):
+    assert fit.converged, fit.diagnostics.message()
+    effect = fit.habit_effects("population").iloc[0]
+    assert effect["hdi_low"] < study.truth.habit_effect < effect["hdi_high"]
+    regions = fit.habit_effects("region").set_index("unit")
+    covered = [regions.loc[r, "hdi_low"] < v < regions.loc[r, "hdi_high"] for r, v in study.truth.region_habit_effects.items()]
+    assert np.mean(covered) >= 0.75
+
+
+def test_population_effect_agrees_with_fixed_effects(fit, study):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fe = bs.fixed_effects(study.panel(), "csat", DRIVERS, bootstrap_reps=0)
+    bayes = fit.habit_effects("population").iloc[0]["mean"]
+    assert bayes == pytest.approx(fe.params["habit_index"] * 10, abs=0.1)  # tolerance: 0.1 points per +10
+
+
+def test_prob_above_is_monotone_and_required_change_hits_target(fit):
+    curve = fit.prob_curve(np.linspace(0, 30, 16))
+    assert np.all(np.diff(curve["mean"].to_numpy()) > 0)
+    required = fit.required_habit_change(prob=0.8).iloc[0]
+    assert required["reachable"]
+    assert fit.prob_above(habit_change=required["required_change"]).iloc[0]["mean"] == pytest.approx(0.8, abs=1e-6)
+    assert required["hdi_low"] < required["required_change"] < required["hdi_high"]
+
+
+def test_required_change_not_reachable_is_said_plainly(fit):
+    impossible = fit.required_habit_change(threshold=10.5, prob=0.5).iloc[0]
+    assert not impossible["reachable"] and "not reachable" in impossible["note"]
+
+
+def test_team_required_change_recovers_truth(fit, study):
+    """Truth per team: (8 + z(0.8) sigma - expected score in its latest period) / slope, in habit points."""
+    from scipy import stats
+
+    table = fit.required_habit_change(prob=0.8, level="team").set_index("unit")
+    latent = study.latent[study.latent["period"] == study.latent["period"].max()].set_index("team")
+    truth = (8 + stats.norm.ppf(0.8) * study.truth.noise_sd - latent["expected_csat"]) / latent["habit_slope"] * 10
+    truth = truth.clip(lower=0)
+    covered = [(table.loc[t, "hdi_low"] - 1e-9) <= v <= (table.loc[t, "hdi_high"] + 1e-9) for t, v in truth.items() if table.loc[t, "reachable"] and v > 0]
+    assert len(covered) >= 10 and np.mean(covered) >= 0.75
+
+
+def test_revenue_lift_recovers_truth(fit, study):
+    lift = fit.revenue_lift(habit_change=10).iloc[0]
+    truth = study.true_revenue_lift(10)
+    # the revenue premium is estimated within ~5% here; allow the interval that much slack
+    assert lift["hdi_low"] * 0.95 < truth < lift["hdi_high"] * 1.05
+    assert lift["prob_positive"] > 0.99
+    by_team = fit.revenue_lift(habit_change=10, level="team")
+    assert by_team["mean"].sum() == pytest.approx(lift["mean"], rel=1e-9)
+
+
+def test_save_load_roundtrip(fit, tmp_path):
+    path = fit.save(tmp_path / "posterior.nc")
+    loaded = HierarchicalResults.load(path)
+    assert loaded.converged == fit.converged
+    pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
+    assert loaded.prob_above(habit_change=10).iloc[0]["mean"] == pytest.approx(fit.prob_above(habit_change=10).iloc[0]["mean"])
+    assert loaded.idata.attrs["bstate_data_hash"] == fit.idata.attrs["bstate_data_hash"]
+
+
+def test_plots(fit):
+    from matplotlib.figure import Figure
+
+    for figure in (fit.plot_effects("region"), fit.plot_ppc(), fit.plot_prob_curve(), fit.plot_revenue_lift()):
+        assert isinstance(figure, Figure)
+
+
+@pytest.mark.slow
+def test_population_effect_coverage_over_40_studies():
+    """90% intervals of the population habit effect cover the truth in 85-95% of 40 simulated studies."""
+    hits = []
+    for seed in range(40):
+        study = bs.simulate.case_study(seed=500 + seed, n_regions=4, teams_per_region=5, n_periods=12, programme_start=4, ramp_periods=4, region_slope_sd=0.0, team_slope_sd=0.05)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = bs.hierarchical(study.panel(), "csat", DRIVERS, random_seed=seed, revenue=None, progress=False)
+        effect = result.habit_effects("population").iloc[0]
+        hits.append(effect["hdi_low"] < study.truth.habit_effect < effect["hdi_high"])
+    coverage = float(np.mean(hits))
+    print(f"coverage of the 90% interval over 40 studies: {coverage:.3f}")
+    assert 0.85 <= coverage <= 0.95
