@@ -43,6 +43,64 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
+def _print_headline(outcome) -> None:
+    h = outcome.headline
+    print(f"\nRun finished with status {outcome.status!r} in {outcome.out}")
+    print(f"  within-team effect: {h['fe_effect']:+.2f} satisfaction points per +{h['habit_change']:g} habit points "
+          f"({h['fe_conf_low']:+.2f} to {h['fe_conf_high']:+.2f})")
+    if h.get("converged") is not None:
+        if not h["converged"]:
+            print(f"  WARNING: Bayesian model NOT converged: {h['convergence_message']}")
+        if h["required_reachable"]:
+            print(f"  habit change for a {h['target_prob']:.0%} chance of satisfaction >= {h['threshold']:g}: "
+                  f"+{h['required_change']:.1f} points ({h['required_low']:.1f} to {h['required_high']:.1f})")
+        print(f"  annual revenue lift of +{h['habit_change']:g} habit points: ${h['revenue_lift_mean']:,.0f} "
+              f"(${h['revenue_lift_low']:,.0f} to ${h['revenue_lift_high']:,.0f}), P(lift > 0) = {h['revenue_lift_prob_positive']:.2f}")
+
+
+def _run_and_report(config, out: Path, *, force: bool, strict: bool, report: bool) -> int:
+    from bstate_stats.reporting.render import render_report
+    from bstate_stats.reporting.run import run_analysis
+
+    outcome = run_analysis(config, out, force=force)
+    if outcome.status == "invalid":
+        print(f"validation failed: see {out / 'tables' / 'validation.csv'}", file=sys.stderr)
+        return EXIT_INVALID
+    _print_headline(outcome)
+    if report:
+        print("rendering the report ...")
+        print(f"  report: {render_report(out)}")
+    return EXIT_INVALID if strict and outcome.status != "ok" else EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bstate_stats.reporting.config import load_config
+
+    return _run_and_report(load_config(args.config), args.out, force=args.force, strict=args.strict, report=not args.no_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bstate_stats.reporting.render import render_report
+
+    print(f"report: {render_report(args.run)}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bstate_stats.reporting.config import load_config
+    from bstate_stats.reporting.render import report_source
+
+    config_path = report_source().parent.parent / "analyses" / "case_study.toml"
+    packaged = report_source().parent.parent / "example"
+    config = load_config(config_path if config_path.is_file() else Path(__file__).resolve().parents[1] / "analyses" / "case_study.toml")
+    if packaged.is_dir():
+        import dataclasses
+
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, directory=str(packaged)))
+    print(f"bstate-stats demo: the case study on the bundled example data ({config.data_directory})")
+    return _run_and_report(config, args.out, force=True, strict=args.strict, report=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bstate-stats", description="Link team habits to satisfaction and revenue.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--mapping", type=Path, default=None, help="TOML file mapping your column names to the contract's")
     val.add_argument("--json", action="store_true", help="print the report as JSON")
     val.set_defaults(handler=_cmd_validate)
+
+    run = commands.add_parser("run", help="run an analysis config end to end into an output directory")
+    run.add_argument("config", type=Path)
+    run.add_argument("--out", type=Path, required=True)
+    run.add_argument("--force", action="store_true", help="replace an output directory that holds a different run")
+    run.add_argument("--strict", action="store_true", help="exit 1 when the Bayesian model did not converge")
+    run.add_argument("--no-report", action="store_true", help="skip rendering report.html")
+    run.set_defaults(handler=_cmd_run)
+
+    rep = commands.add_parser("report", help="render report.html for a finished run")
+    rep.add_argument("--run", type=Path, required=True)
+    rep.set_defaults(handler=_cmd_report)
+
+    demo = commands.add_parser("demo", help="the main job: the case study on the bundled example data, ending in a report")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"))
+    demo.add_argument("--strict", action="store_true")
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 
