@@ -66,10 +66,14 @@ class ThresholdResults(RendersSummary):
         z = stats.norm.ppf(0.5 + self.level / 2)
         effect = self.lpm.effect(self.driver, self.change, self.level)
         rows = [{"model": "linear probability (fixed effects)", "term": self.driver, **effect.drop(["term", "change"]).to_dict(), "n_rows": self.lpm.n_rows, "n_teams": self.lpm.n_teams}]
-        if self.logit is not None:
+        if self.logit is not None and not self.logit.converged:
+            rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams, "note": "did not converge: no estimate reported"})
+        elif self.logit is not None:
             est, se = self.logit.ame, self.logit.ame_std_error
             rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "estimate": est, "std_error": se, "conf_low": est - z * se, "conf_high": est + z * se, "p_value": float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams})
-        return pd.DataFrame(rows)
+        table = pd.DataFrame(rows)
+        table["note"] = table.get("note", pd.Series("", index=table.index)).fillna("")
+        return table
 
     def notes(self) -> list[str]:
         return list(self.notes_)

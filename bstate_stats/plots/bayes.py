@@ -24,7 +24,8 @@ def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float
     ax.axvline(0, color="black", lw=0.6, ls="--")
     ax.set_yticks(y, effects["unit"])
     ax.set_xlabel(f"satisfaction points per +{unit:g} habit points")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_ylim(-0.8, len(effects) - 0.2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_title("Habit effect by " + str(effects["level"].iloc[0]), fontsize=10)
     fig.tight_layout()
     return fig

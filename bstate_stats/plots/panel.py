@@ -25,6 +25,8 @@ def plot_description(description) -> Figure:
     group = "region" if "region" in share else None
     for name, block in (share.groupby(group) if group else [("all", share)]):
         ax.plot(range(len(block)), block["share_above"], label=str(name))
+    period_labels = block["period"].astype(str).reset_index(drop=True)
+    ax.set_xticks(ticks, period_labels.iloc[ticks], fontsize=7, rotation=30)
     ax.set_title(f"share >= {description.threshold:g}", fontsize=10)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)

@@ -123,3 +123,11 @@ def test_mundlak_equals_hand_wald():
     fit = smf.ols("csat ~ habit_index + team_mean", frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]})
     expected = (fit.params["team_mean"] / fit.bse["team_mean"]) ** 2
     assert bs.mundlak(panel, "csat", ["habit_index"]).statistic == pytest.approx(expected, rel=1e-8)
+
+
+def test_unconverged_logit_reports_no_numbers(threshold_fit):
+    import dataclasses
+
+    failed = dataclasses.replace(threshold_fit, logit=dataclasses.replace(threshold_fit.logit, converged=False))
+    row = failed.summary().iloc[1]
+    assert np.isnan(row["estimate"]) and np.isnan(row["conf_low"]) and "did not converge" in row["note"]
