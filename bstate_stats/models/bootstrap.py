@@ -47,10 +47,9 @@ class _WildBootstrapCRV1(WildboottestCL):
         self.denom = self.ssc * np.sum(Z**2, axis=0)
 
 
-def _pvalue(X: np.ndarray, y: np.ndarray, clusters: np.ndarray, column: int, null: float, reps: int, weights: Weights, seed: int) -> float:
-    restriction = np.zeros(X.shape[1])
-    restriction[column] = 1.0
-    boot = _WildBootstrapCRV1(X=X, Y=y - null * X[:, column], cluster=clusters, R=restriction, B=reps, seed=seed, parallel=False)
+def _run_bootstrap(cls: type, X: np.ndarray, y: np.ndarray, clusters: np.ndarray, restriction: np.ndarray, reps: int, weights: Weights, seed: int) -> WildboottestCL:
+    """wildboottest's own sequence of steps for a restricted (WCR) cluster bootstrap, two-tailed p-value."""
+    boot = cls(X=X, Y=y, cluster=clusters, R=restriction, B=reps, seed=seed, parallel=False)
     boot.get_scores(bootstrap_type="11", impose_null=True)
     boot.get_weights(weights_type=weights)
     boot.get_numer()
@@ -59,7 +58,13 @@ def _pvalue(X: np.ndarray, y: np.ndarray, clusters: np.ndarray, column: int, nul
     boot.get_vcov()
     boot.get_tstat()
     boot.get_pvalue(pval_type="two-tailed")
-    return float(boot.pvalue)
+    return boot
+
+
+def _pvalue(X: np.ndarray, y: np.ndarray, clusters: np.ndarray, column: int, null: float, reps: int, weights: Weights, seed: int) -> float:
+    restriction = np.zeros(X.shape[1])
+    restriction[column] = 1.0
+    return float(_run_bootstrap(_WildBootstrapCRV1, X, y - null * X[:, column], clusters, restriction, reps, weights, seed).pvalue)
 
 
 def wild_cluster_bootstrap(

@@ -28,7 +28,6 @@ from bstate_stats.panel.panel import Panel
 Sampler = Literal["nutpie", "pymc", "numpyro"]
 Likelihood = Literal["censored", "normal"]
 SCORE_BOUNDS = (0.0, 10.0)
-PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 365}
 LARGE_PANEL_ROWS = 50_000
 
 
@@ -118,7 +117,7 @@ def prepare_data(panel: Panel, spec: HierarchicalSpec) -> tuple[dict[str, np.nda
         "teams": [str(x) for x in teams],
         "regions": [str(x) for x in regions],
         "periods": [str(panel.period_label(int(p))) for p in periods],
-        "periods_per_year": PERIODS_PER_YEAR.get(str(panel.period_format.freq or "")[:1]),
+        "periods_per_year": panel.period_format.periods_per_year,
         "habit_scale_max": 100.0 if panel.scales.get(habit) == "percent_0_100" else None,
     }
     if spec.revenue is not None and spec.revenue in panel.data:

@@ -16,7 +16,6 @@ from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import RendersSummary
 from bstate_stats.results.fixed_effects import FixedEffectsResults
 
-PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 365}
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ def habit_to_revenue(
     shifts (no Normality assumption). Causal reading requires both links to be
     causal (see :func:`fixed_effects` and :func:`revenue_model`).
     """
-    ppy = periods_per_year or PERIODS_PER_YEAR.get(str(panel.period_format.freq or "")[:1])
+    ppy = periods_per_year or panel.period_format.periods_per_year
     if ppy is None:
         raise SpecificationError("periods are integers: pass periods_per_year (e.g. 12 for months)")
     with_columns, indicator = _revenue_panel(panel, revenue, satisfaction, threshold)

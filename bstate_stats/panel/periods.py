@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 COARSE_TO_FINE = ("Y", "Q", "M", "W", "D")
+PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 365}
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class PeriodFormat:
 
     def describe(self) -> str:
         return "integer periods" if self.kind == "integer" else f"calendar periods (frequency {self.freq})"
+
+    @property
+    def periods_per_year(self) -> int | None:
+        """Periods in a year for calendar periods (12 for months); None for integer periods."""
+        return PERIODS_PER_YEAR.get(str(self.freq or "")[:1]) if self.kind == "calendar" else None
 
     def label(self, ordinal: int) -> object:
         """The period label of an ordinal (inverse of the parse)."""

@@ -9,20 +9,11 @@ import pytest
 from wildboottest.wildboottest import WildboottestCL
 
 import bstate_stats as bs
-from bstate_stats.models.bootstrap import _pvalue, _WildBootstrapCRV1
+from bstate_stats.models.bootstrap import _pvalue, _run_bootstrap, _WildBootstrapCRV1
 
 
 def _run(cls, X, y, clusters, seed):
-    boot = cls(X=X, Y=y, cluster=clusters, R=np.array([1.0, 0.0]), B=499, seed=seed, parallel=False)
-    boot.get_scores(bootstrap_type="11", impose_null=True)
-    boot.get_weights(weights_type="webb")
-    boot.get_numer()
-    boot.get_denom()
-    boot.get_tboot()
-    boot.get_vcov()
-    boot.get_tstat()
-    boot.get_pvalue(pval_type="two-tailed")
-    return boot
+    return _run_bootstrap(cls, X, y, clusters, np.array([1.0, 0.0]), 499, "webb", seed)
 
 
 def test_vectorised_denominator_equals_library():
