@@ -2,10 +2,10 @@
 
     python benchmarks/bench_samplers.py [--sizes 50x12 500x24] [--samplers nutpie pymc]
 
-For each panel size (teams x periods) and sampler: set-up time (model build
-and compilation up to the first draw, estimated as total minus sampling),
-sampling time, minimum bulk ESS over all parameters, and ESS per second of
-total time. The default sampler of ``bs.hierarchical`` is the one with the
+For each panel size (teams x periods) and sampler: set-up time (data
+preparation and model building: total minus the ``pm.sample`` call), sampling
+time (the ``pm.sample`` call, which includes the sampler's own compilation),
+minimum bulk ESS over all parameters, and ESS per second of total time. The default sampler of ``bs.hierarchical`` is the one with the
 best ESS per second of total time.
 """
 
