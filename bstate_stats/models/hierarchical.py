@@ -311,8 +311,14 @@ def hierarchical(
         treats a 10 as an exact value and flattens the habit slope, while the
         censored Normal reads it as "10 or more" and equals the Normal
         wherever no score sits at a bound (so it costs nothing when bounds are
-        not reached). LOO and posterior predictive checks on the case study are
-        in ``benchmarks/compare_likelihoods.py``.
+        not reached). Measured (``benchmarks/compare_likelihoods.py``): on the
+        default case study (no score at 10) both give 1.007 per +10 points
+        and the same LOO; with 9.3% of scores at 10 the Normal gives 0.941
+        (truth 1.0) and replicates 6.4% of scores at 10, the censored model
+        1.002 and 9.8%. PSIS-LOO over the interior rows slightly prefers the
+        Normal (elpd -89.9 vs -93.7), which is blind to the bound by
+        construction, so the posterior predictive check and the recovery of
+        the effect decide.
     threshold
         Satisfaction threshold for the revenue model and the estimands (default 8.0).
     revenue
