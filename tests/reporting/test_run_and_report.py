@@ -62,7 +62,7 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == outcome.status
     assert set(manifest["inputs"]) == {str(p) for p in data_dir.glob("*.csv")}
-    for name in ("tables/fixed_effects.csv", "tables/bayes_diagnostics.csv", "figures/prob_curve.png", "posterior/hierarchical.nc", "headline.json"):
+    for name in ("tables/fixed_effects.csv", "tables/bayes_diagnostics.csv", "tables/bayes_warnings.csv", "figures/prob_curve.png", "posterior/hierarchical.nc", "headline.json"):
         assert name in manifest["outputs"], name
     assert {"pymc", "pyfixest", "linearmodels"} <= set(manifest["versions"])
     assert manifest["seeds"] == {"hierarchical": 1, "bootstrap": 0}
