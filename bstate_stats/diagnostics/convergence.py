@@ -6,7 +6,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import arviz as az
-import numpy as np
 import pandas as pd
 
 from bstate_stats.errors import BStateWarning

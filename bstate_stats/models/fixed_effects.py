@@ -20,7 +20,7 @@ import pyfixest as pf
 from bstate_stats.errors import EstimationWarning, SpecificationError
 from bstate_stats.models import bootstrap
 from bstate_stats.panel.ledger import ExclusionLedger
-from bstate_stats.panel.panel import ModelFrame, Panel
+from bstate_stats.panel.panel import Panel
 from bstate_stats.results.fixed_effects import FixedEffectsResults
 
 Effects = Literal["twoway", "team", "period", "none"]
@@ -168,6 +168,8 @@ def _pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spe
     rhs = " + ".join(names.values()) + ("" if intercept or fixed else " - 1")
     formula = f"y ~ {rhs}" + (f" | {' + '.join(fixed)}" if fixed else "")
     vcov: str | dict = "iid" if spec.cluster is None else {"CRV1": " + ".join(cluster_ids.columns)}
+    # pyfixest's collinearity warning is not lost: its dropped terms (_collin_vars) become `not_identified`,
+    # reported by name in the results; its other warnings are pandas deprecations inside pyfixest
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # `data` is built here for pyfixest alone, so it need not copy or keep it

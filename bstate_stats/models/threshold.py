@@ -112,7 +112,7 @@ def _informative_rows(frame: pd.DataFrame, outcome: str, period_effects: bool, l
             return frame
         period_share = frame[outcome].groupby(level="t").transform("mean")
         constant_period = ((period_share == 0) | (period_share == 1)).to_numpy()
-        ledger.exclude(f"period in which every informative team is on the same side (perfectly predicted by the period effect)", frame.index[constant_period])
+        ledger.exclude("period in which every informative team is on the same side (perfectly predicted by the period effect)", frame.index[constant_period])
         frame = frame[~constant_period]
         if not constant_period.any():
             return frame

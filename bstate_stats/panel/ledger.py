@@ -46,12 +46,6 @@ class ExclusionLedger:
         if rows:
             self.entries.append(LedgerEntry(reason, tuple(rows)))
 
-    def merge(self, other: "ExclusionLedger") -> "ExclusionLedger":
-        """A ledger of a later stage on the kept rows of this one."""
-        if other.n_input != self.n_kept:
-            raise ValueError(f"ledger stages do not chain: {other.n_input} rows in, {self.n_kept} kept before")
-        return ExclusionLedger(self.n_input, [*self.entries, *other.entries])
-
     def summary(self) -> pd.DataFrame:
         """One row per reason, then totals: ``reason, n_rows, examples``."""
         records = [

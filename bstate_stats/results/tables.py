@@ -58,7 +58,7 @@ def compare(results: Sequence[FixedEffectsResults], *, names: Sequence[str] | No
     rows: dict[str, list[str]] = {}
     for term in terms:
         top, bottom = [], []
-        for name, result in zip(names, results):
+        for result in results:
             if term in result.not_identified:
                 top.append("n.i.")
                 bottom.append("")

@@ -135,7 +135,7 @@ def _pandera_issues(raw: RawTable, parsed: pd.DataFrame, schema: pa.DataFrameSch
     return issues
 
 
-def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str, str] | None = None, required: tuple[str, ...] | None = None) -> tuple[CheckedTable, ValidationReport]:
+def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str, str] | None = None) -> tuple[CheckedTable, ValidationReport]:
     """Validate one raw table against ``schema``; never raises on bad data.
 
     Parameters
@@ -146,8 +146,6 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
         Its declared contract.
     scale_overrides
         Scale per column name or role, e.g. ``{"habit_item": "likert_1_5"}``.
-    required
-        Columns that must be present; the schema's required columns by default.
 
     Returns
     -------
@@ -156,8 +154,7 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
     """
     report = ValidationReport()
     frame = raw.frame
-    needed = schema.required if required is None else required
-    for name in needed:
+    for name in schema.required:
         if name not in frame.columns:
             spec = schema.column(name)
             description = f" ({spec.description})" if spec and spec.description else ""

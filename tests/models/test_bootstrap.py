@@ -37,9 +37,6 @@ def test_few_regions_warn_and_bootstrap_interval_inverts_the_test():
     row = result.summary().set_index("term").loc["habit_index"]
     assert row["boot_conf_low"] == inference.conf_low
     assert inference.conf_low < result.params["habit_index"] < inference.conf_high
-    # at each end of the interval the bootstrap p-value is (close to) 1 - level
-    from bstate_stats.models.fixed_effects import _cluster_ids  # noqa: F401
-
     assert inference.reps == 399 and inference.weights == "webb"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
