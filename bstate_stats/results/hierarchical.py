@@ -107,6 +107,8 @@ class HierarchicalResults(RendersSummary):
             f"N = {self.ledger.n_kept} rows, {len(self.meta['teams'])} teams, {len(self.meta['regions'])} regions; excluded {self.ledger.n_excluded} of {self.ledger.n_input}",
             f"{self.level:.0%} highest-density intervals; seed {self.spec.random_seed}",
         ]
+        if self.meta.get("revenue_excluded"):
+            lines.append(f"Revenue model: {self.meta['revenue_excluded']} row(s) without positive revenue left out of the revenue part only")
         return lines
 
     # -- effects ---------------------------------------------------------------
