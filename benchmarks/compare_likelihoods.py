@@ -32,9 +32,10 @@ def main() -> None:
             fit = bs.hierarchical(panel, "csat", ["habit_index", "relationship_index"], random_seed=1, likelihood=likelihood, revenue=None, progress=False)
             with fit.model:
                 pm.compute_log_likelihood(fit.idata, var_names=["y"], progressbar=False)
-            y = fit.idata.observed_data["y"].to_numpy()
-            inside = (y > 0) & (y < 10)
-            log_lik = fit.idata.log_likelihood["y"].isel(row=np.flatnonzero(inside))
+            y = fit.idata.constant_data["score"].to_numpy()
+            inside = np.flatnonzero((y > 0) & (y < 10))
+            log_lik = fit.idata.log_likelihood["y"]
+            log_lik = log_lik.isel(row=inside) if "row" in log_lik.dims else log_lik  # the censored model's "y" holds only interior rows
             loo = az.loo(az.InferenceData(posterior=fit.idata.posterior, log_likelihood=log_lik.to_dataset(name="y")))
             replicated = fit.posterior_predictive(200)
             effect = fit.habit_effects("population").iloc[0]["mean"]

@@ -14,8 +14,8 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 BFMI_MIN = 0.3
 REMEDIES = (
-    "increase tune and draws; raise target_accept (e.g. 0.95) for divergences; "
-    "check priors with a prior predictive simulation; a non-centred model (the default) helps with few teams per region"
+    "increase tune and draws; raise target_accept (e.g. 0.99) for divergences; "
+    "check priors with a prior predictive simulation; team_effects='non-centred' suits teams with few or noisy periods, 'centred' teams with many"
 )
 
 

@@ -39,9 +39,11 @@ class HierarchicalSection:
     enabled: bool = True
     sampler: str = "nutpie"
     chains: int = 4
-    draws: int = 1000
+    draws: int = 1500
     tune: int = 1000
+    target_accept: float = 0.98
     likelihood: str = "censored"
+    team_effects: str = "auto"
     credible_level: float = 0.9
     priors: dict = field(default_factory=dict)
 

@@ -140,7 +140,7 @@ def _bayesian(panel, config: AnalysisConfig, out: Path, progress: Callable[[str]
     progress(f"[4/5] Bayesian hierarchical model ({h.sampler}, {h.chains} chains x {h.draws} draws)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = bs.hierarchical(panel, m.outcome, m.drivers, random_seed=config.seeds.hierarchical, sampler=h.sampler, chains=h.chains, draws=h.draws, tune=h.tune, likelihood=h.likelihood, threshold=m.threshold, priors=h.priors or None, credible_level=h.credible_level, progress=False)
+        fit = bs.hierarchical(panel, m.outcome, m.drivers, random_seed=config.seeds.hierarchical, sampler=h.sampler, chains=h.chains, draws=h.draws, tune=h.tune, target_accept=h.target_accept, likelihood=h.likelihood, team_effects=h.team_effects, threshold=m.threshold, priors=h.priors or None, credible_level=h.credible_level, progress=False)
     tables, figures = out / "tables", out / "figures"
     recorded = sorted({str(w.message) for w in caught if issubclass(w.category, bs.errors.BStateWarning)})
     write_frame(tables / "bayes_warnings.csv", pd.DataFrame({"warning": recorded}))

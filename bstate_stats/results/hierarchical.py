@@ -105,8 +105,10 @@ class HierarchicalResults(RendersSummary):
         lines = [
             f"Convergence: {self.diagnostics.message()}",
             f"N = {self.ledger.n_kept} rows, {len(self.meta['teams'])} teams, {len(self.meta['regions'])} regions; excluded {self.ledger.n_excluded} of {self.ledger.n_input}",
-            f"{self.level:.0%} highest-density intervals; seed {self.spec.random_seed}",
+            f"{self.level:.0%} highest-density intervals; seed {self.spec.random_seed}; sampler {self.spec.sampler}",
         ]
+        if "team_effects" in self.meta:
+            lines.append(f"Team intercepts {self.meta['team_effects']['intercept']}, team habit slopes {self.meta['team_effects']['habit']} (sampler geometry only; same model)")
         if self.meta.get("revenue_excluded"):
             lines.append(f"Revenue model: {self.meta['revenue_excluded']} row(s) without positive revenue left out of the revenue part only")
         return lines
@@ -256,7 +258,7 @@ class HierarchicalResults(RendersSummary):
         threshold = self.spec.threshold
         gain = stats.norm.sf(threshold, loc=mu + b[:, teams] * habit_change / self.meta["habit_sd"], scale=sigma) - stats.norm.sf(threshold, loc=mu, scale=sigma)
         lam = self.draws("revenue_log_lift")[:, None]
-        above = (self.idata.observed_data["y"].to_numpy()[rows] >= threshold)
+        above = (self._const("score")[rows] >= threshold)
         base = revenue[rows] / np.exp(lam * above)
         per_row = gain * base * np.expm1(lam) * ppy / len(window_periods)
         groups = {"organisation": (np.zeros(len(rows), dtype=int), ["organisation"]), "team": (teams, self.meta["teams"]), "region": (self._const("team_region_idx")[teams], self.meta["regions"])}[level]
@@ -290,7 +292,7 @@ class HierarchicalResults(RendersSummary):
     def plot_ppc(self) -> "Figure":
         from bstate_stats.plots.bayes import plot_ppc
 
-        return plot_ppc(self.idata.observed_data["y"].to_numpy(), self.posterior_predictive(), threshold=self.spec.threshold, period_idx=self._const("period_idx"), periods=self.meta["periods"])
+        return plot_ppc(self._const("score"), self.posterior_predictive(), threshold=self.spec.threshold, period_idx=self._const("period_idx"), periods=self.meta["periods"])
 
     def plot_prob_curve(self, level: Level = "population", prob: float = 0.8) -> "Figure":
         from bstate_stats.plots.bayes import plot_prob_curve

@@ -12,7 +12,7 @@ from pymc.testing import mock_sample
 
 import bstate_stats as bs
 from bstate_stats.diagnostics.convergence import ConvergenceWarning
-from bstate_stats.models.hierarchical import HierarchicalSpec, build_model, prepare_data
+from bstate_stats.models.hierarchical import HierarchicalSpec, _team_pilot, build_model, prepare_data
 from bstate_stats.results.hierarchical import BAYES_COLUMNS, HierarchicalResults
 
 DRIVERS = ["habit_index", "relationship_index"]
@@ -31,7 +31,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def fit(study):
-    """One real, converged fit of the default case study (4 chains x 1000 draws, nutpie)."""
+    """One real, converged fit of the default case study (default settings: 4 chains x 1500 draws, nutpie)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return bs.hierarchical(study.panel(), "csat", DRIVERS, random_seed=1, progress=False)
@@ -49,13 +49,65 @@ def test_structure_with_mocked_sampling(mocked, small_study):
     assert result.ledger.n_kept == len(small_study.deliverables)
 
 
-def test_model_is_well_posed(small_study):
-    spec = HierarchicalSpec("csat", tuple(DRIVERS), 0)
+@pytest.mark.parametrize("team_effects", ["centred", "non-centred"])
+def test_model_is_well_posed(small_study, team_effects):
+    spec = HierarchicalSpec("csat", tuple(DRIVERS), 0, team_effects=team_effects)
     arrays, meta, _ = prepare_data(small_study.panel(), spec)
     model = build_model(arrays, meta, spec, bs.Priors())
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
     assert np.all(np.isfinite(model.compile_dlogp()(point)))
+    free = {rv.name for rv in model.free_RVs}
+    centred = team_effects == "centred"
+    assert ("team_intercept" in free) == centred and ("team_intercept_z" in free) != centred
+    assert ("team_habit_effect_std" in free) == centred and ("team_habit_effect_std_z" in free) != centred
+
+
+def test_large_panel_says_how_long_to_expect():
+    from bstate_stats.models.hierarchical import LARGE_PANEL_ROWS, _warn_about_shape
+
+    n_rows = 2 * LARGE_PANEL_ROWS
+    arrays = {"y": np.zeros(n_rows), "team_idx": np.arange(n_rows) % 100, "team_region_idx": np.arange(100) % 4}
+    with pytest.warns(bs.EstimationWarning, match=r"rows: expect roughly \d+ s of set-up before sampling starts and \d+ min of sampling"):
+        _warn_about_shape(arrays, {"regions": ["a", "b", "c", "d"]})
+
+
+def test_split_censored_likelihood_equals_pm_censored(monkeypatch):
+    """Interior rows Normal + bound rows censored == pm.Censored on every row (same point, same log density)."""
+    import bstate_stats.models.hierarchical as hierarchical_module
+
+    ceiling = bs.simulate.case_study(seed=7, n_regions=2, teams_per_region=4, n_periods=8, baseline_csat=8.8, noise_sd=1.0)
+    spec = HierarchicalSpec("csat", tuple(DRIVERS), 0)
+    arrays, meta, _ = prepare_data(ceiling.panel(), spec)
+    assert (arrays["y"] >= 10).sum() > 0
+    split = build_model(arrays, meta, spec, bs.Priors())
+    assert {"y", "y_at_bound"} <= {rv.name for rv in split.observed_RVs}
+
+    def every_row(model, mu, sigma, y):
+        pm.Censored("y", pm.Normal.dist(mu, sigma), lower=0.0, upper=10.0, observed=y, dims="row")
+
+    monkeypatch.setattr(hierarchical_module, "_censored_likelihood", every_row)
+    reference = build_model(arrays, meta, spec, bs.Priors())
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        point = {name: value + rng.normal(0, 0.3, np.shape(value)) for name, value in split.initial_point().items()}
+        assert split.compile_logp()(point) == pytest.approx(reference.compile_logp()(point), abs=1e-8)
+        np.testing.assert_allclose(split.compile_dlogp()(point), reference.compile_dlogp()(point), atol=1e-8)
+
+
+def test_team_pilot_recovers_simulated_spread_and_picks_the_geometry():
+    """Many periods, little noise: team levels are pinned down -> centred; few noisy periods -> non-centred."""
+    informative = bs.simulate.case_study(seed=5, n_regions=4, teams_per_region=50, n_periods=12, team_sd=0.3, noise_sd=0.3)
+    arrays, meta, _ = prepare_data(informative.panel(), HierarchicalSpec("csat", tuple(DRIVERS), 0))
+    standard_errors, spread = _team_pilot(arrays)["intercept"]
+    assert spread == pytest.approx(0.3, abs=0.05)
+    assert np.median(standard_errors) == pytest.approx(0.3 / np.sqrt(12), rel=0.15)
+    assert meta["team_effects"]["intercept"] == "centred"
+    weak = bs.simulate.case_study(seed=5, n_regions=4, teams_per_region=50, n_periods=4, programme_start=1, ramp_periods=2, team_sd=0.3, noise_sd=2.0)
+    _, meta, _ = prepare_data(weak.panel(), HierarchicalSpec("csat", tuple(DRIVERS), 0))
+    assert meta["team_effects"] == {"intercept": "non-centred", "habit": "non-centred"}
+    _, meta, _ = prepare_data(weak.panel(), HierarchicalSpec("csat", tuple(DRIVERS), 0, team_effects="centred"))
+    assert meta["team_effects"] == {"intercept": "centred", "habit": "centred"}
 
 
 def test_priors_are_data():
