@@ -144,10 +144,12 @@ def team_parameterisation(arrays: dict[str, np.ndarray], requested: Parameterisa
     spread dominates); the centred form suits teams whose periods pin their
     level down, where the non-centred form couples every team's offset to
     the spread and NUTS crawls along that ridge. ``"auto"`` decides each of the
-    two effects from a pilot: per-team least squares of the outcome on the
-    standardised habit index gives each team's standard error and, by the
-    method of moments, the spread of teams around their region; the effect is
-    centred when the median standard error is below that spread.
+    two effects from a least-squares pilot (:func:`_team_pilot`): each team's
+    standard error and, by the method of moments, the spread of teams around
+    their region; the effect is centred when the median standard error is
+    below that spread. Measured (``benchmarks/bench_samplers.py``, 500 teams x
+    24 periods): centred intercepts took nutpie from 819 s and a minimum ESS
+    of 39 to 223 s and 355 (with the split censored likelihood).
 
     Returns
     -------
@@ -174,7 +176,10 @@ def _team_pilot(arrays: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, fl
     team, x = arrays["team_idx"], arrays["x_habit"]
     periods = np.eye(int(arrays["period_idx"].max()) + 1)[arrays["period_idx"]][:, 1:]
     design = np.column_stack([x, arrays["x_other"], periods])
-    team_mean = lambda values: pd.DataFrame(values).groupby(team).transform("mean").to_numpy()  # noqa: E731
+
+    def team_mean(values: np.ndarray) -> np.ndarray:
+        return pd.DataFrame(values).groupby(team).transform("mean").to_numpy()
+
     within_design, within_y = design - team_mean(design), arrays["y"] - team_mean(arrays["y"][:, None]).ravel()
     coef = np.linalg.lstsq(within_design, within_y, rcond=None)[0]
     residual = within_y - within_design @ coef
