@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bstate_stats.errors import ConfigError
+from bstate_stats.models.hierarchical import HierarchicalSpec
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,17 @@ class FixedEffectsSection:
 
 @dataclass(frozen=True)
 class HierarchicalSection:
+    """Settings of the Bayesian fit; defaults are :class:`HierarchicalSpec`'s, so they are set in one place."""
+
     enabled: bool = True
-    sampler: str = "nutpie"
-    chains: int = 4
-    draws: int = 1500
-    tune: int = 1000
-    target_accept: float = 0.98
-    likelihood: str = "censored"
-    team_effects: str = "auto"
-    credible_level: float = 0.9
+    sampler: str = HierarchicalSpec.sampler
+    chains: int = HierarchicalSpec.chains
+    draws: int = HierarchicalSpec.draws
+    tune: int = HierarchicalSpec.tune
+    target_accept: float = HierarchicalSpec.target_accept
+    likelihood: str = HierarchicalSpec.likelihood
+    team_effects: str = HierarchicalSpec.team_effects
+    credible_level: float = HierarchicalSpec.credible_level
     priors: dict = field(default_factory=dict)
 
 
