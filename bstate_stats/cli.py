@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from bstate_stats import simulate
 
     study = simulate.case_study(seed=args.seed)
-    paths = study.write(args.out, format=args.format)
+    paths = study.write(args.out, format=args.format, overwrite=args.force)
     truth = study.truth
     print(f"Simulated case study (seed {args.seed}): {len(study.deliverables)} rows, {study.deliverables['team'].nunique()} teams")
     print(f"  true habit effect: {truth.habit_effect:+.2f} satisfaction points per +10 habit points")
@@ -103,12 +103,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bstate-stats", description="Link team habits to satisfaction and revenue.")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of a failure")
     commands = parser.add_subparsers(dest="command", required=True)
 
     sim = commands.add_parser("simulate", help="write a simulated case study with known truth")
     sim.add_argument("--out", required=True, type=Path, help="directory to write the tables into")
     sim.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sim.add_argument("--format", choices=["csv", "parquet", "excel"], default="csv")
+    sim.add_argument("--force", action="store_true", help="overwrite table files that differ from the ones simulated")
     sim.set_defaults(handler=_cmd_simulate)
 
     val = commands.add_parser("validate", help="validate a directory of tables and list every problem")
@@ -120,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run an analysis config end to end into an output directory")
     run.add_argument("config", type=Path)
     run.add_argument("--out", type=Path, required=True)
-    run.add_argument("--force", action="store_true", help="replace an output directory that holds a different run")
+    run.add_argument("--force", action="store_true", help="replace an earlier bstate run made with another config (a folder holding other files is always refused)")
     run.add_argument("--strict", action="store_true", help="exit 1 when the Bayesian model did not converge")
     run.add_argument("--no-report", action="store_true", help="skip rendering report.html")
     run.set_defaults(handler=_cmd_run)
@@ -130,14 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(handler=_cmd_report)
 
     demo = commands.add_parser("demo", help="the main job: the case study on the bundled example data, ending in a report")
-    demo.add_argument("--out", type=Path, default=Path("runs/demo"))
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="a new or empty folder, or an earlier bstate run (default runs/demo)")
     demo.add_argument("--strict", action="store_true")
     demo.set_defaults(handler=_cmd_demo)
     return parser
 
 
+def _fail(command: str, message: str) -> None:
+    print(f"bstate-stats {command}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``bstate-stats``; returns the exit code."""
+    """Entry point of ``bstate-stats``; returns the exit code.
+
+    User errors and faults of the environment (a full disk, a read-only
+    folder) end in one sentence on stderr and exit code 1, never a
+    traceback; ``--debug`` shows the traceback as well.
+    """
     from bstate_stats.errors import BStateError
 
     parser = build_parser()
@@ -148,7 +159,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except BStateError as exc:
-        print(f"bstate-stats {args.command}: {exc}", file=sys.stderr)
+        if args.debug:
+            raise
+        _fail(args.command, str(exc))
+        return EXIT_INVALID
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        _fail(args.command, f"{exc.strerror or exc}{where}")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        _fail(args.command, "interrupted; nothing half-written was left looking complete (no manifest was written)")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+        if args.debug:
+            raise
+        _fail(args.command, f"internal error ({type(exc).__name__}: {exc}). This is a bug in bstate_stats; run again with --debug for the traceback and report it")
         return EXIT_INVALID
 
 

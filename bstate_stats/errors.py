@@ -43,6 +43,25 @@ class ConfigError(BStateError, ValueError):
     """An analysis configuration has unknown keys, wrong types or missing entries."""
 
 
+class ColumnError(BStateError, KeyError):
+    """A column named in a call or a config is not in the panel or the table."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class OutputError(BStateError, OSError):
+    """An output cannot be written: a full disk, a read-only or unwritable folder, a file in the way."""
+
+
+class RunFolderError(BStateError):
+    """An output folder cannot be used for a run: it holds files no bstate run wrote, or a different run."""
+
+
+class RunLockedError(RunFolderError):
+    """Another run is writing into the same output folder."""
+
+
 class BStateWarning(UserWarning):
     """Base class of the warnings bstate_stats emits (data gaps, few clusters, ...)."""
 

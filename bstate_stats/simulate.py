@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bstate_stats.reporting.atomic import write_frame, write_text
+from bstate_stats.io.atomic import frame_writer, text_writer, write_all_or_none
 
 HABIT_NAMES = (
     "daily_huddle", "callback_within_24h", "warm_transfer", "case_notes_complete", "weekly_review",
@@ -163,15 +163,31 @@ class CaseStudy:
         per_period = (gain * latent.loc[window, "base_revenue"] * self.truth.revenue_lift).sum() / window.groupby(latent["period"]).any().sum()
         return float(per_period * periods_per_year)
 
-    def write(self, directory: str | Path, *, format: str = "csv") -> list[Path]:
-        """Write the three tables, ``truth.json`` and ``parameters.json`` atomically; returns the paths."""
+    def write(self, directory: str | Path, *, format: str = "csv", overwrite: bool = False) -> list[Path]:
+        """Write the three tables, ``truth.json`` and ``parameters.json`` atomically.
+
+        Parameters
+        ----------
+        directory
+            Target folder (created when missing).
+        format
+            ``"csv"``, ``"parquet"`` or ``"excel"``.
+        overwrite
+            Replace files of the same names that hold other content; without it
+            such files are never touched and nothing is written.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
         directory = Path(directory)
         suffix = {"csv": ".csv", "parquet": ".parquet", "excel": ".xlsx"}[format]
-        paths = [write_frame(directory / f"{name}{suffix}", frame) for name, frame in self.tables.items()]
         meta = {"seed": self.seed, "parameters": asdict(self.parameters)}
-        paths.append(write_text(directory / "truth.json", json.dumps(self.truth.to_dict(), indent=2, sort_keys=True) + "\n"))
-        paths.append(write_text(directory / "parameters.json", json.dumps(meta, indent=2, sort_keys=True) + "\n"))
-        return paths
+        writers = {directory / f"{name}{suffix}": frame_writer(frame, suffix) for name, frame in self.tables.items()}
+        writers[directory / "truth.json"] = text_writer(json.dumps(self.truth.to_dict(), indent=2, sort_keys=True) + "\n")
+        writers[directory / "parameters.json"] = text_writer(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return write_all_or_none(writers, overwrite=overwrite)
 
 
 def _layout(p: CaseStudyParameters) -> tuple[pd.DataFrame, list[str]]:

@@ -21,6 +21,8 @@ import pandas as pd
 import pymc as pm
 
 from bstate_stats.errors import EstimationWarning, SpecificationError
+from bstate_stats.io.provenance import package_versions
+from bstate_stats.io.provenance import package_versions
 from bstate_stats.models.priors import Priors
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
@@ -332,15 +334,7 @@ def _data_hash(arrays: dict[str, np.ndarray]) -> str:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("bstate_stats", "pymc", "pytensor", "arviz", "numpy", "pandas", "nutpie"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return package_versions(("bstate_stats", "pymc", "pytensor", "arviz", "numpy", "pandas", "nutpie"))
 
 
 def sample(model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True):

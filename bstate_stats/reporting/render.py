@@ -9,10 +9,10 @@ from importlib import resources
 from pathlib import Path
 
 from bstate_stats.errors import BStateError
-from bstate_stats.reporting.atomic import write_text
-from bstate_stats.reporting.manifest import read_manifest
+from bstate_stats.io.run_folder import RunFolder, read_manifest
 
 REPORT_NAME = "case_study.qmd"
+REPORT_FILE = "report.html"
 
 
 class ReportError(BStateError):
@@ -28,11 +28,14 @@ def report_source() -> Path:
 
 
 def _render_with_quarto(qmd: Path, run_dir: Path, target: Path) -> None:
+    """Render with the Quarto CLI into a temporary folder and copy the page to ``target``."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / qmd.name
         shutil.copy(qmd, copy)
-        subprocess.run(["quarto", "render", str(copy), "--to", "html", "-P", f"run_dir:{run_dir}"], check=True, capture_output=True)
-        write_text(target, copy.with_suffix(".html").read_text(encoding="utf-8"))
+        done = subprocess.run(["quarto", "render", str(copy), "--to", "html", "-P", f"run_dir:{run_dir}"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ReportError(f"quarto render failed for {qmd.name}: {done.stderr.strip()[-2000:]}")
+        shutil.copyfile(copy.with_suffix(".html"), target)
 
 
 def _qmd_to_notebook(text: str):
@@ -67,10 +70,15 @@ def _render_with_kernel(qmd: Path, run_dir: Path, target: Path, timeout: int = 6
     injected.metadata["tags"] = ["injected-parameters"]
     position = notebook.cells.index(parameters) + 1 if parameters is not None else 0
     notebook.cells.insert(position, injected)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(run_dir)}}).execute()
+    from nbclient.exceptions import CellExecutionError
+
+    try:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(run_dir)}}).execute()
+    except CellExecutionError as exc:
+        raise ReportError(f"the report {qmd.name} failed while running on {run_dir}: {str(exc).strip().splitlines()[-1]}") from exc
     exporter = HTMLExporter(exclude_input=True)
     body, _ = exporter.from_notebook_node(notebook)
-    write_text(target, body)
+    target.write_text(body, encoding="utf-8")
 
 
 def render_report(run_dir: str | Path, *, qmd: str | Path | None = None, engine: str = "auto") -> Path:
@@ -86,7 +94,9 @@ def render_report(run_dir: str | Path, *, qmd: str | Path | None = None, engine:
     if manifest.get("status") == "invalid":
         raise ReportError(f"{run_dir} stopped at validation: see tables/validation.csv")
     qmd = Path(qmd) if qmd else report_source()
-    target = run_dir / "report.html"
     use_quarto = engine == "quarto" or (engine == "auto" and shutil.which("quarto"))
-    (_render_with_quarto if use_quarto else _render_with_kernel)(qmd, run_dir, target)
+    render = _render_with_quarto if use_quarto else _render_with_kernel
+    with RunFolder.reopen(run_dir) as folder:
+        target = folder.write_with(REPORT_FILE, lambda p: render(qmd, run_dir, p))
+        folder.add_to_manifest(REPORT_FILE)
     return target

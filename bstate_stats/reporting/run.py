@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,75 +14,83 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bstate_stats.errors import BStateError  # noqa: E402
-from bstate_stats.reporting.atomic import write_atomic, write_frame, write_text  # noqa: E402
+from bstate_stats.io.run_folder import RunExistsError, RunFolder  # noqa: E402
 from bstate_stats.reporting.config import AnalysisConfig  # noqa: E402
-from bstate_stats.reporting.manifest import read_manifest, write_manifest  # noqa: E402
 
-
-class RunExistsError(BStateError):
-    """The output directory holds a different finished run."""
+__all__ = ["RunExistsError", "RunOutcome", "run_analysis"]
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What a run produced: its directory, status (``ok``, ``invalid``, ``not_converged``) and headline numbers."""
+    """What a run produced: its directory, status (``ok``, ``invalid``, ``not_converged``), headline numbers and notices."""
 
     out: Path
     status: str
     headline: dict
+    notices: tuple[str, ...] = ()
 
 
-def _save_figure(path: Path, figure) -> None:
-    write_atomic(path, lambda p: figure.savefig(p, format="png", dpi=110, bbox_inches="tight"))
-    plt.close(figure)
-
-
-def _prepare_out(out: Path, config: AnalysisConfig, force: bool) -> None:
-    previous = read_manifest(out)
-    if previous is not None and previous.get("config") != config.to_dict() and not force:
-        raise RunExistsError(f"{out} holds a different finished run (its manifest records another config); use --force to replace it")
-    if out.exists() and force:
-        shutil.rmtree(out)
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        manifest.unlink()  # a rerun is not complete until its own manifest is written
-    out.mkdir(parents=True, exist_ok=True)
+def _save_figure(folder: RunFolder, name: str, figure) -> None:
+    try:
+        folder.write_with(f"figures/{name}.png", lambda p: figure.savefig(p, format="png", dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(figure)
 
 
 def run_analysis(config: AnalysisConfig, out: str | Path, *, force: bool = False, progress: Callable[[str], None] = print) -> RunOutcome:
-    """Run the case-study analysis described by ``config`` into ``out``.
+    """Run the case-study analysis described by ``config`` into the folder ``out``.
 
-    Writes ``tables/*.csv``, ``figures/*.png``, ``posterior/*.nc``,
-    ``headline.json`` and, last, ``manifest.json``. A data directory that
-    fails validation stops the run before modelling (``tables/validation.csv``
-    and a manifest with status ``invalid``).
+    Parameters
+    ----------
+    config
+        The analysis configuration.
+    out
+        Output folder: new, empty, or holding an earlier bstate run (never
+        anything else; see :class:`~bstate_stats.io.run_folder.RunFolder`).
+    force
+        Replace an earlier run made with a different configuration.
+    progress
+        Receives one line per step.
+
+    Returns
+    -------
+    RunOutcome
+        Status and headline numbers. The folder holds ``tables/*.csv``,
+        ``figures/*.png``, ``posterior/*.nc``, ``headline.json`` and, last,
+        ``manifest.json`` listing exactly the files this run wrote. A data
+        directory that fails validation stops the run before modelling
+        (``tables/validation.csv`` and a manifest with status ``invalid``).
     """
+    with RunFolder.claim(out, config=config.to_dict(), replace=force) as folder:
+        for notice in folder.notices:
+            progress(f"note: {notice}")
+        status, headline = _run_steps(config, folder, progress)
+        return RunOutcome(folder.path, status, headline, tuple(folder.notices))
+
+
+def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[str], None]) -> tuple[str, dict]:
     import bstate_stats as bs
 
-    out = Path(out)
-    _prepare_out(out, config, force)
-    tables, figures = out / "tables", out / "figures"
     inputs = sorted(p for p in config.data_directory.glob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".xlsx"))
     seeds = {"hierarchical": config.seeds.hierarchical, "bootstrap": config.seeds.bootstrap}
     m = config.model
 
     progress(f"[1/5] validating {config.data_directory}")
     report = bs.validate(config.data_directory, mapping=config.data.mapping or None)
-    write_frame(tables / "validation.csv", report.summary())
+    folder.write_frame("tables/validation.csv", report.summary())
     if not report.ok:
-        write_manifest(out, inputs=inputs, config=config.to_dict(), seeds=seeds, status="invalid")
-        return RunOutcome(out, "invalid", {"validation_errors": len(report.errors)})
+        folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status="invalid")
+        return "invalid", {"validation_errors": len(report.errors)}
     panel = bs.load_panel(config.data_directory, mapping=config.data.mapping or None)
 
     progress("[2/5] describing the panel")
     description = panel.describe(outcome=m.outcome, threshold=m.threshold)
-    write_frame(tables / "trajectories.csv", description.trajectories.astype({"period": str}))
-    write_frame(tables / "share_above.csv", description.share_above.astype({"period": str}))
-    write_frame(tables / "region_ranking.csv", description.region_ranking)
+    folder.write_frame("tables/trajectories.csv", description.trajectories.astype({"period": str}))
+    folder.write_frame("tables/share_above.csv", description.share_above.astype({"period": str}))
+    folder.write_frame("tables/region_ranking.csv", description.region_ranking)
     improved = panel.habits_improved()
-    write_frame(tables / "habits_improved.csv", improved.astype({"baseline": str, "compare": str}), index=True)
-    _save_figure(figures / "trajectories.png", description.plot())
+    folder.write_frame("tables/habits_improved.csv", improved.astype({"baseline": str, "compare": str}), index=True)
+    _save_figure(folder, "trajectories", description.plot())
 
     progress("[3/5] fixed effects, threshold and revenue models")
     fe_options = dict(effects=config.fixed_effects.effects, cluster=config.fixed_effects.cluster, level=config.fixed_effects.level, bootstrap_reps=config.fixed_effects.bootstrap_reps, seed=config.seeds.bootstrap)
@@ -94,16 +101,16 @@ def run_analysis(config: AnalysisConfig, out: str | Path, *, force: bool = False
         threshold = bs.threshold_model(panel, m.outcome, [m.drivers[0]], threshold=m.threshold, change=m.habit_change, **fe_options)
         revenue = bs.revenue_model(panel, satisfaction=m.outcome, threshold=m.threshold, **{k: v for k, v in fe_options.items() if k != "effects"})
         chain = bs.habit_to_revenue(panel, habit_change=m.habit_change, satisfaction=m.outcome, habit=m.drivers[0], controls=tuple(m.drivers[1:]), threshold=m.threshold, reps=config.fixed_effects.chain_reps, seed=config.seeds.bootstrap, progress=False)
-    write_frame(tables / "fixed_effects.csv", fe.summary())
-    write_frame(tables / "fixed_effects_lagged.csv", lagged.summary())
-    write_frame(tables / "fixed_effects_ledger.csv", fe.ledger.summary())
-    write_text(tables / "fixed_effects_compare.md", bs.compare([fe, lagged], names=["same period", "habits at t-1"]).to_markdown() + "\n")
-    write_frame(tables / "threshold.csv", threshold.summary())
-    write_frame(tables / "revenue.csv", revenue.summary())
-    write_frame(tables / "habit_to_revenue.csv", chain.summary())
-    write_frame(tables / "specification_tests.csv", pd.concat([bs.mundlak(panel, m.outcome, m.drivers).to_frame(), bs.team_effects_f_test(panel, m.outcome, m.drivers).to_frame()]).astype({"df": str}))
-    write_frame(tables / "estimation_warnings.csv", pd.DataFrame({"warning": sorted({str(w.message) for w in fe_warnings})}))
-    _save_figure(figures / "fixed_effects.png", fe.plot(change=m.habit_change))
+    folder.write_frame("tables/fixed_effects.csv", fe.summary())
+    folder.write_frame("tables/fixed_effects_lagged.csv", lagged.summary())
+    folder.write_frame("tables/fixed_effects_ledger.csv", fe.ledger.summary())
+    folder.write_text("tables/fixed_effects_compare.md", bs.compare([fe, lagged], names=["same period", "habits at t-1"]).to_markdown() + "\n")
+    folder.write_frame("tables/threshold.csv", threshold.summary())
+    folder.write_frame("tables/revenue.csv", revenue.summary())
+    folder.write_frame("tables/habit_to_revenue.csv", chain.summary())
+    folder.write_frame("tables/specification_tests.csv", pd.concat([bs.mundlak(panel, m.outcome, m.drivers).to_frame(), bs.team_effects_f_test(panel, m.outcome, m.drivers).to_frame()]).astype({"df": str}))
+    folder.write_frame("tables/estimation_warnings.csv", pd.DataFrame({"warning": sorted({str(w.message) for w in fe_warnings})}))
+    _save_figure(folder, "fixed_effects", fe.plot(change=m.habit_change))
     fe_row = fe.effect(m.drivers[0], m.habit_change)
     headline = {
         "habit_change": m.habit_change,
@@ -125,15 +132,15 @@ def run_analysis(config: AnalysisConfig, out: str | Path, *, force: bool = False
     }
     status = "ok"
     if config.hierarchical.enabled:
-        status, bayes = _bayesian(panel, config, out, progress)
+        status, bayes = _bayesian(panel, config, folder, progress)
         headline |= bayes
     progress("[5/5] writing headline and manifest")
-    write_text(out / "headline.json", json.dumps(headline, indent=2, sort_keys=True) + "\n")
-    write_manifest(out, inputs=inputs, config=config.to_dict(), seeds=seeds, status=status)
-    return RunOutcome(out, status, headline)
+    folder.write_text("headline.json", json.dumps(headline, indent=2, sort_keys=True) + "\n")
+    folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status=status)
+    return status, headline
 
 
-def _bayesian(panel, config: AnalysisConfig, out: Path, progress: Callable[[str], None]) -> tuple[str, dict]:
+def _bayesian(panel, config: AnalysisConfig, folder: RunFolder, progress: Callable[[str], None]) -> tuple[str, dict]:
     import bstate_stats as bs
 
     h, m = config.hierarchical, config.model
@@ -141,23 +148,22 @@ def _bayesian(panel, config: AnalysisConfig, out: Path, progress: Callable[[str]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = bs.hierarchical(panel, m.outcome, m.drivers, random_seed=config.seeds.hierarchical, sampler=h.sampler, chains=h.chains, draws=h.draws, tune=h.tune, target_accept=h.target_accept, likelihood=h.likelihood, team_effects=h.team_effects, threshold=m.threshold, priors=h.priors or None, credible_level=h.credible_level, progress=False)
-    tables, figures = out / "tables", out / "figures"
     recorded = sorted({str(w.message) for w in caught if issubclass(w.category, bs.errors.BStateWarning)})
-    write_frame(tables / "bayes_warnings.csv", pd.DataFrame({"warning": recorded}))
-    fit.save(out / "posterior" / "hierarchical.nc")
-    write_frame(tables / "bayes_summary.csv", fit.summary())
-    write_frame(tables / "bayes_diagnostics.csv", fit.diagnostics.summary())
-    write_frame(tables / "bayes_region_effects.csv", fit.habit_effects("region"))
-    write_frame(tables / "bayes_team_effects.csv", fit.habit_effects("team"))
+    folder.write_frame("tables/bayes_warnings.csv", pd.DataFrame({"warning": recorded}))
+    folder.write_with("posterior/hierarchical.nc", fit.save)
+    folder.write_frame("tables/bayes_summary.csv", fit.summary())
+    folder.write_frame("tables/bayes_diagnostics.csv", fit.diagnostics.summary())
+    folder.write_frame("tables/bayes_region_effects.csv", fit.habit_effects("region"))
+    folder.write_frame("tables/bayes_team_effects.csv", fit.habit_effects("team"))
     curve = fit.prob_curve()
-    write_frame(tables / "prob_curve.csv", curve)
+    folder.write_frame("tables/prob_curve.csv", curve)
     required = pd.concat([fit.required_habit_change(prob=m.target_prob, level=level) for level in ("population", "region")], ignore_index=True)
-    write_frame(tables / "required_change.csv", required)
+    folder.write_frame("tables/required_change.csv", required)
     lift = fit.revenue_lift(m.habit_change)
-    write_frame(tables / "revenue_lift.csv", lift)
-    write_frame(tables / "revenue_lift_region.csv", fit.revenue_lift(m.habit_change, level="region"))
+    folder.write_frame("tables/revenue_lift.csv", lift)
+    folder.write_frame("tables/revenue_lift_region.csv", fit.revenue_lift(m.habit_change, level="region"))
     for name, figure in (("bayes_region_effects", fit.plot_effects("region")), ("ppc", fit.plot_ppc()), ("prob_curve", fit.plot_prob_curve(prob=m.target_prob)), ("revenue_lift", fit.plot_revenue_lift(m.habit_change))):
-        _save_figure(figures / f"{name}.png", figure)
+        _save_figure(folder, name, figure)
     population = required.iloc[0]
     prob = fit.prob_above(habit_change=m.habit_change).iloc[0]
     row = lift.iloc[0]

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from bstate_stats.panel.ledger import ExclusionLedger
-from bstate_stats.reporting.atomic import write_text
+from bstate_stats.io.atomic import write_text
 from bstate_stats.results.base import RendersSummary
 
 if TYPE_CHECKING:  # pragma: no cover

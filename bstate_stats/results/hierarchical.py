@@ -18,7 +18,7 @@ from scipy import optimize, stats
 
 from bstate_stats.diagnostics.convergence import DiagnosticsReport, check_convergence
 from bstate_stats.panel.ledger import ExclusionLedger, LedgerEntry
-from bstate_stats.reporting.atomic import write_atomic
+from bstate_stats.io.atomic import write_atomic
 from bstate_stats.results.base import RendersSummary
 
 if TYPE_CHECKING:  # pragma: no cover
