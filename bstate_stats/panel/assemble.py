@@ -9,15 +9,16 @@ from typing import Mapping
 import pandas as pd
 
 from bstate_stats.panel import checks, derived
-from bstate_stats.panel.io import RawTable, find_table_file, frame_table, read_table
+from bstate_stats.panel.io import RawTable, find_table_files, frame_table, read_table
 from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.periods import label_series
 from bstate_stats.panel.panel import HABIT_INDEX, RELATIONSHIP_INDEX, Panel
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
-from bstate_stats.schema.spec import ColumnSpec, TableSchema, load_schemas
+from bstate_stats.schema.spec import SCALES, ColumnSpec, TableSchema, load_schemas
 from bstate_stats.schema.validate import CheckedTable, check_table
 
 TableInput = pd.DataFrame | str | Path | None
+RESERVED_COLUMNS = ("t", "_t")  # the panel's period position
 
 
 def _long_habit_schema(schema: TableSchema, scale: str) -> TableSchema:
@@ -39,7 +40,12 @@ def _check_one(name: str, raw: RawTable, schema: TableSchema, mapping: ColumnMap
     overrides = mapping.scales_for(name)
     if name == "habits" and set(schema.long_form.values()) <= set(raw.frame.columns):
         item_scale = overrides.get("habit_item", overrides.get(schema.long_form["value"], schema.item_patterns[0].scale))
-        return check_table(raw, _long_habit_schema(schema, item_scale), scale_overrides=overrides)
+        checked, report = check_table(raw, _long_habit_schema(schema, item_scale), scale_overrides=overrides)
+        item = schema.long_form["item"]
+        clash = raw.frame[item].astype("string").str.strip().isin(["team", "period", "region", *RESERVED_COLUMNS])
+        if clash.any():
+            report.add(ValidationIssue.build("error", raw.source, item, "habit names", "habit names may not be 'team', 'period', 'region' or 't' (the panel's own columns)", raw.frame.index[clash.to_numpy()], raw.frame.loc[clash.to_numpy(), item].tolist(), raw.row_label))
+        return checked, report
     if name == "relationships" and schema.respondent_form.get("respondent") in raw.frame.columns:
         return check_table(raw, _respondent_schema(schema), scale_overrides=overrides)
     return check_table(raw, schema, scale_overrides=overrides)
@@ -138,12 +144,22 @@ def build_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSche
 
 
 def _as_raw(name: str, table: TableInput, directory: Path | None, report: ValidationReport) -> RawTable | None:
-    if isinstance(table, pd.DataFrame):
-        if table.empty:
-            report.add(ValidationIssue.build("error", name, None, "table has rows", "table is empty"))
+    if isinstance(table, pd.DataFrame) and table.empty:
+        report.add(ValidationIssue.build("error", name, None, "table has rows", "table is empty"))
+        return None
+    if table is not None and not isinstance(table, (str, Path)):
+        raw, issues = frame_table(table, name)
+        report.extend(issues)
+        return raw
+    if table is not None:
+        path: Path | None = Path(table)
+    else:
+        candidates = find_table_files(directory, name) if directory else []
+        if len(candidates) > 1:
+            listed = ", ".join(p.name for p in candidates)
+            report.add(ValidationIssue.build("error", str(directory), None, "one file per table", f"{len(candidates)} files hold the {name} table ({listed}); keep one"))
             return None
-        return frame_table(table, name)
-    path = Path(table) if table is not None else (find_table_file(directory, name) if directory else None)
+        path = candidates[0] if candidates else None
     if path is None:
         where = f"{directory}/{name}.csv|.parquet|.xlsx" if directory else name
         report.add(ValidationIssue.build("error", where, None, "file exists", f"no {name} table found"))
@@ -160,6 +176,29 @@ def _name_user_columns(issues: list[ValidationIssue], table: str, mapping: Colum
     return [dataclasses.replace(i, column=mapping.original(table, i.column) if i.column else None) for i in issues]
 
 
+def _mapping_fits(name: str, raw: RawTable, mapping: ColumnMapping, report: ValidationReport) -> bool:
+    """Errors for columns that would share a name after renaming (or use a reserved name); warnings for mapped columns absent."""
+    columns = [str(c) for c in raw.frame.columns]
+    absent = mapping.absent(name, columns)
+    if absent:
+        report.add(ValidationIssue.build("warning", raw.source, ", ".join(absent), "mapped column present", "the column mapping renames columns this file does not have (check the spelling)"))
+    fits = True
+    for target, sources in mapping.clashes(name, columns):
+        fits = False
+        report.add(
+            ValidationIssue.build(
+                "error", raw.source, ", ".join(sources), "one column per role",
+                f"columns {', '.join(repr(s) for s in sources)} would all become {target!r} after the column mapping; map only one of them to {target!r}",
+            )
+        )
+    renamed = [mapping.columns.get(name, {}).get(c, c) for c in columns]
+    reserved = [c for c in renamed if c in RESERVED_COLUMNS]
+    if reserved:
+        fits = False
+        report.add(ValidationIssue.build("error", raw.source, ", ".join(reserved), "reserved column name", f"the names {', '.join(map(repr, reserved))} are used by the panel itself; rename the column (or map it to another name)"))
+    return fits
+
+
 def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[Panel | None, ValidationReport]:
     """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data."""
     mapping = ColumnMapping.from_dict(mapping)
@@ -170,11 +209,13 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
         given = tables.get(name)
         if given is None and directory is None and name != "deliverables":
             continue
-        if given is None and directory is not None and name != "deliverables" and find_table_file(directory, name) is None:
+        if given is None and directory is not None and name != "deliverables" and not find_table_files(directory, name):
             report.add(ValidationIssue.build("warning", str(directory), None, "table present", f"no {name} table; its measures are not available"))
             continue
         raw = _as_raw(name, given, directory, report)
         if raw is None:
+            continue
+        if not _mapping_fits(name, raw, mapping, report):
             continue
         raw = dataclasses.replace(raw, frame=mapping.rename(name, raw.frame))
         table, table_report = _check_one(name, raw, schemas[name], mapping)
@@ -193,32 +234,44 @@ def panel_from_tables(tables: Mapping[str, TableInput], *, directory: Path | Non
     return panel
 
 
+def _generic_frame_problems(frame: object, names: dict[str, str | None], outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> list[str]:
+    """What makes a ``Panel.from_frame`` call impossible before any cell is read."""
+    if not isinstance(frame, pd.DataFrame):
+        return [f"expected a pandas DataFrame, got {type(frame).__name__}"]
+    problems = []
+    if not outcomes:
+        problems.append("at least one outcome column is needed (outcomes=[...])")
+    given = [*[v for v in names.values() if v is not None], *outcomes, *drivers]
+    problems += [f"column names must be text, got {c!r}" for c in given if not isinstance(c, str)]
+    problems += [f"column {c!r} is not in the frame; columns present: {', '.join(map(str, frame.columns))}" for c in dict.fromkeys(given) if isinstance(c, str) and c not in frame.columns]
+    clash = [c for c in ("team", "period", "region", *RESERVED_COLUMNS) if c in [*outcomes, *drivers]]
+    problems += [f"{c!r} is reserved for the identifiers and the period position; rename that column first" for c in clash]
+    problems += [f"scale of {c!r}: unknown scale {s!r} (scales: {', '.join(SCALES)})" for c, s in scales.items() if s not in SCALES]
+    return problems
+
+
 def panel_from_generic_frame(frame: pd.DataFrame, *, team: str, period: str, region: str | None, outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> Panel:
     """A panel from one frame with the user's own column names (no B STATE tables needed)."""
-    if not outcomes:
-        raise ValueError("from_frame needs at least one outcome column")
+    report = ValidationReport()
+    problems = _generic_frame_problems(frame, {"team": team, "period": period, "region": region}, outcomes, drivers, scales)
+    for problem in problems:
+        report.add(ValidationIssue.build("error", "frame", None, "from_frame arguments", problem))
+    report.raise_if_invalid()
     keys = [ColumnSpec("team", "team", "id", True), ColumnSpec("period", "period", "period", True)]
     if region is not None:
         keys.append(ColumnSpec("region", "region", "id", True))
-    measures = [ColumnSpec(c, "outcome", scales.get(c, "numeric"), True) for c in outcomes]
-    measures += [ColumnSpec(c, "driver", scales.get(c, "numeric"), True) for c in drivers if c not in outcomes]
+    measures = [ColumnSpec(c, "outcome", scales.get(c, "numeric"), True) for c in dict.fromkeys(outcomes)]
+    measures += [ColumnSpec(c, "driver", scales.get(c, "numeric"), True) for c in dict.fromkeys(drivers) if c not in outcomes]
     schema = TableSchema("deliverables", "user panel", ("team", "period"), tuple(keys + measures))
     renames = {team: "team", period: "period", **({region: "region"} if region else {})}
-    clash = [c for c in renames.values() if c in frame.columns and c not in renames]
-    if clash:
-        raise ValueError(f"column names {clash} are reserved for the identifiers; rename them first")
-    report = ValidationReport()
-    named = [team, period, *([region] if region else []), *outcomes, *drivers]
-    for column in named:
-        if column not in frame.columns:
-            report.add(ValidationIssue.build("error", "frame", column, "required column", f"column is missing; columns present: {', '.join(map(str, frame.columns))}"))
+    wanted = list(dict.fromkeys([team, period, *([region] if region else []), *outcomes, *drivers]))
+    raw, issues = frame_table(frame[wanted].rename(columns=renames), "frame")
+    report.extend(issues)
     report.raise_if_invalid()
-    wanted = list(dict.fromkeys(named))
-    raw = frame_table(frame[list(dict.fromkeys(wanted))].rename(columns=renames), "frame")
+    assert raw is not None
     checked, table_report = check_table(raw, schema)
     report.extend(table_report)
-    if not report.ok:
-        report.raise_if_invalid()
+    report.raise_if_invalid()
     panel = build_panel({"deliverables": checked}, {"deliverables": schema}, report)
     report.raise_if_invalid()
     assert panel is not None

@@ -7,9 +7,11 @@ are reported, never turned into NaN behind the user's back).
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bstate_stats.schema.report import ValidationIssue
@@ -31,37 +33,141 @@ class RawTable:
     encoding: str | None = None
 
 
-def find_table_file(directory: Path, table: str) -> Path | None:
-    """The file holding ``table`` in ``directory`` (``deliverables.csv``, ``habits.parquet`` ...)."""
-    for suffix in SUFFIXES:
-        candidate = directory / f"{table}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+def find_table_files(directory: Path, table: str) -> list[Path]:
+    """The files that may hold ``table`` in ``directory`` (``deliverables.csv``, ``habits.XLSX`` ...), any letter case.
+
+    Parameters
+    ----------
+    directory
+        The data folder.
+    table
+        ``deliverables``, ``habits`` or ``relationships``.
+
+    Returns
+    -------
+    list of Path
+        Sorted; more than one means the folder is ambiguous.
+    """
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.stem.lower() == table and p.suffix.lower() in SUFFIXES)
 
 
-def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a CSV as text; UTF-8 (with or without BOM) first, Latin-1 as fallback."""
+def _duplicates(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    return [name for name, count in seen.items() if count > 1]
+
+
+def _duplicate_header_issue(source: str, names: list[str]) -> ValidationIssue | None:
+    """An error naming every column header written more than once (after trimming spaces)."""
+    twice = _duplicates([str(n).strip() for n in names])
+    if not twice:
+        return None
+    return ValidationIssue.build(
+        "error", source, ", ".join(twice), "unique column names",
+        f"column header(s) {', '.join(repr(t) for t in twice)} appear more than once; keep one column per name (rename or delete the copy)",
+    )
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    with open(path, encoding=encoding, newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
+    """Read a CSV as text; UTF-8 (with or without BOM) first, Latin-1 as fallback. Also returns the header as written."""
     options = dict(dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
     try:
-        return pd.read_csv(path, encoding="utf-8-sig", **options), "utf-8"
+        return pd.read_csv(path, encoding="utf-8-sig", **options), "utf-8", _csv_header(path, "utf-8-sig")
     except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="latin-1", **options), "latin-1"
+        return pd.read_csv(path, encoding="latin-1", **options), "latin-1", _csv_header(path, "latin-1")
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    import pyarrow.parquet as pq
+
+    names = list(pq.read_schema(path).names)
+    if _duplicates(names):
+        return pd.DataFrame(columns=range(len(names))), names
+    return pq.read_table(path).to_pandas(), names
+
+
+def _sheet_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every sheet's rows as written: numbers stay numbers, text (``n/a``, ``NA``) and error cells (``#N/A``) stay text."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+    finally:
+        book.close()
+
+
+def _trim(row: tuple) -> list:
+    cells = ["" if v is None else v for v in row]
+    while cells and (cells[-1] == "" or (isinstance(cells[-1], str) and not cells[-1].strip())):
+        cells.pop()
+    return cells
+
+
+def _read_excel(path: Path) -> tuple[pd.DataFrame, list[str], list[ValidationIssue]]:
+    """Every sheet that holds rows; sheets with the same header are read as one table, else refused by name.
+
+    Cells are read as written: text stays text (``n/a`` in a score is reported,
+    a team called ``NA`` is a name), error cells such as ``#N/A`` are text,
+    and only empty cells are missing. Row labels are ``line`` numbers, or
+    ``sheet!line`` when the table spans sheets.
+    """
+    sheets = {}
+    for name, rows in _sheet_rows(path).items():
+        numbered = [(line, _trim(row)) for line, row in enumerate(rows, start=1)]
+        numbered = [(line, cells) for line, cells in numbered if cells]
+        if numbered:
+            sheets[name] = numbered
+    if not sheets:
+        return pd.DataFrame(), [], []
+    headers = {name: [str(v).strip() if v != "" else "" for v in rows[0][1]] for name, rows in sheets.items()}
+    if len({tuple(h) for h in headers.values()}) > 1:
+        described = "; ".join(f"{name!r}: {', '.join(h[:6])}{' ...' if len(h) > 6 else ''}" for name, h in headers.items())
+        issue = ValidationIssue.build(
+            "error", str(path), None, "one table per workbook",
+            f"the workbook has {len(sheets)} sheets with rows and different headers ({described}); "
+            "keep only the table's sheets (sheets with the same header are read as one table)",
+        )
+        return pd.DataFrame(), [], [issue]
+    width = max(len(cells) for rows in sheets.values() for _, cells in rows)
+    header = (next(iter(headers.values())) + [""] * width)[:width]
+    records, labels = [], []
+    for name, rows in sheets.items():
+        for line, cells in rows[1:]:
+            records.append([None if v == "" else v for v in (cells + [""] * width)[:width]])
+            labels.append(f"{name}!{line}" if len(sheets) > 1 else line)
+    frame = pd.DataFrame.from_records(records, columns=range(width), index=labels) if records else pd.DataFrame(columns=range(width))
+    return frame.astype(object), header, []
 
 
 def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]]:
-    """Read one table file.
+    """Read one table file, keeping every row or saying why not.
+
+    Parameters
+    ----------
+    path
+        A CSV, Parquet or Excel file.
 
     Returns
     -------
     table, issues
         ``table`` is None when the file cannot be used (missing, empty,
-        unreadable); ``issues`` says why, or warns about the encoding.
+        unreadable, duplicate column headers, an ambiguous workbook);
+        ``issues`` says why, or warns about the encoding.
     """
     path = Path(path)
     source = str(path)
     if not path.is_file():
-        return None, [ValidationIssue.build("error", source, None, "file exists", "file not found")]
+        what = "is a folder, not a file" if path.is_dir() else "file not found"
+        return None, [ValidationIssue.build("error", source, None, "file exists", what)]
     if path.stat().st_size == 0:
         return None, [ValidationIssue.build("error", source, None, "file not empty", "file is empty (0 bytes)")]
     kind = SUFFIXES.get(path.suffix.lower())
@@ -72,7 +178,7 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
     encoding = None
     try:
         if kind == "csv":
-            frame, encoding = _read_csv_text(path)
+            frame, encoding, header = _read_csv_text(path)
             if encoding == "latin-1":
                 issues.append(
                     ValidationIssue.build(
@@ -80,27 +186,46 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
                     )
                 )
         elif kind == "parquet":
-            frame = pd.read_parquet(path)
+            frame, header = _read_parquet(path)
         else:
-            frame = pd.read_excel(path, sheet_name=0)
+            frame, header, sheet_issues = _read_excel(path)
+            if sheet_issues:
+                return None, sheet_issues
     except pd.errors.EmptyDataError:
         return None, [ValidationIssue.build("error", source, None, "file not empty", "file has no header and no rows")]
-    except (pd.errors.ParserError, ValueError, OSError, ImportError) as exc:
-        return None, [ValidationIssue.build("error", source, None, "file readable", f"cannot read file: {exc}")]
-    frame.columns = [str(c).strip() for c in frame.columns]
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem, said with the reader's words
+        return None, [ValidationIssue.build("error", source, None, "file readable", f"cannot read the file as {kind}: {type(exc).__name__}: {exc}")]
+    header = [str(name).strip() or f"Unnamed: {i}" for i, name in enumerate(header)]
+    duplicated = _duplicate_header_issue(source, header)
+    if duplicated is not None:
+        return None, [duplicated]
+    if len(header) == frame.shape[1]:
+        frame.columns = header
+    else:
+        frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         return None, [ValidationIssue.build("error", source, None, "file has rows", "file has a header but no data rows")]
-    row_label = "row" if kind == "parquet" else "line"
-    frame.index = pd.RangeIndex(1 if kind == "parquet" else 2, len(frame) + (1 if kind == "parquet" else 2))
+    row_label = "row" if kind == "parquet" or not isinstance(frame.index[0], (int, np.integer)) else "line"
+    if kind != "excel":
+        frame.index = pd.RangeIndex(1 if kind == "parquet" else 2, len(frame) + (1 if kind == "parquet" else 2))
     return RawTable(frame, source, row_label, encoding), issues
 
 
-def frame_table(frame: pd.DataFrame, source: str) -> RawTable:
-    """Wrap an in-memory frame as a table whose rows are named by their index labels."""
+def frame_table(frame: pd.DataFrame, source: str) -> tuple[RawTable | None, list[ValidationIssue]]:
+    """Wrap an in-memory frame as a table whose rows are named by their index labels.
+
+    Returns
+    -------
+    table, issues
+        ``table`` is None when ``frame`` is no DataFrame or repeats a column name.
+    """
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
+        return None, [ValidationIssue.build("error", source, None, "a DataFrame", f"expected a pandas DataFrame, got {type(frame).__name__}")]
+    duplicated = _duplicate_header_issue(source, [str(c) for c in frame.columns])
+    if duplicated is not None:
+        return None, [duplicated]
     frame = frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
+    frame.columns = [str(c).strip() for c in frame.columns]
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)
-    return RawTable(frame, source, "row")
+    return RawTable(frame, source, "row"), []

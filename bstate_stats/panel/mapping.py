@@ -40,11 +40,19 @@ class ColumnMapping:
             return cls()
         if isinstance(raw, ColumnMapping):
             return raw
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"column mapping: expected a table of tables, got {type(raw).__name__}")
         raw = dict(raw)
-        scales = dict(raw.pop("scales", {}))
+        scales = raw.pop("scales", {})
+        if not isinstance(scales, Mapping):
+            raise ConfigError("column mapping: [scales] must hold one table per data table, e.g. [scales.habits] habit_item = \"likert_1_5\"")
+        scales = dict(scales)
         problems = [f"unknown table {t!r} (tables: {', '.join(TABLES)})" for t in [*raw, *scales] if t not in TABLES]
         for table, entries in scales.items():
-            problems += [f"scales.{table}.{col}: unknown scale {s!r}" for col, s in dict(entries).items() if s not in SCALES]
+            if not isinstance(entries, Mapping):
+                problems.append(f"scales.{table} = {entries!r}: expected a table of column (or role) = scale")
+                continue
+            problems += [f"scales.{table}.{col}: unknown scale {s!r} (scales: {', '.join(SCALES)})" for col, s in entries.items() if s not in SCALES]
         for table, entries in raw.items():
             if not isinstance(entries, Mapping) or not all(isinstance(v, str) for v in entries.values()):
                 problems.append(f"{table}: expected a table of column names to contract names")
@@ -57,9 +65,40 @@ class ColumnMapping:
         """Read a mapping from a TOML file with ``[deliverables]``, ``[habits]``, ``[scales.habits]`` tables."""
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: column mapping file not found") from exc
+        except IsADirectoryError as exc:
+            raise ConfigError(f"{path}: is a folder; the column mapping is a TOML file") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: the column mapping is not UTF-8 text (save it as UTF-8)") from exc
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read column mapping: {exc}") from exc
         return cls.from_dict(raw)
+
+    def clashes(self, table: str, columns: list[str]) -> list[tuple[str, list[str]]]:
+        """Contract names that two of the file's columns would take after renaming, with those columns.
+
+        Parameters
+        ----------
+        table
+            The table's name.
+        columns
+            The file's column names.
+
+        Returns
+        -------
+        list of (target, sources)
+            E.g. ``[("csat", ["CSAT overall", "csat"])]``: empty when renaming is one to one.
+        """
+        renames = {c: t for c, t in self.columns.get(table, {}).items() if c in columns}
+        targets: dict[str, list[str]] = {}
+        for column in columns:
+            targets.setdefault(renames.get(column, column), []).append(column)
+        return [(target, sources) for target, sources in targets.items() if len(sources) > 1]
+
+    def absent(self, table: str, columns: list[str]) -> list[str]:
+        """Columns the mapping renames that the file does not have (a typo, or an optional column)."""
+        return [c for c in self.columns.get(table, {}) if c not in columns]
 
     def rename(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame with this table's columns renamed to the contract's names (a copy)."""

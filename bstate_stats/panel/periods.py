@@ -7,6 +7,7 @@ spacing are computed on ordinals, never by shifting rows.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from math import gcd
 from typing import Literal
@@ -16,6 +17,18 @@ import pandas as pd
 
 COARSE_TO_FINE = ("Y", "Q", "M", "W", "D")
 PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 365}
+YEARLY = "Y-DEC"
+YEAR_ZERO_ORDINAL = 1970  # a calendar year's Period ordinal counts from 1970
+
+
+def canonical_freq(freq: object) -> str:
+    """The frequency as :class:`pandas.Period` spells it (``"M"``, ``"Q-DEC"``, ``"Y-DEC"``, ``"W-SUN"``, ``"D"``).
+
+    Period dtypes, offsets and strings of one frequency ("Q", "QE-DEC",
+    ``MonthEnd()``) all map to one name, so tables that write the same
+    periods differently compare equal.
+    """
+    return pd.Period("2000-01-01", freq=freq).freqstr  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,10 @@ class PeriodFormat:
 
     kind: Literal["integer", "calendar"]
     freq: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "calendar" and self.freq is not None:
+            object.__setattr__(self, "freq", canonical_freq(self.freq))
 
     def describe(self) -> str:
         return "integer periods" if self.kind == "integer" else f"calendar periods (frequency {self.freq})"
@@ -90,19 +107,61 @@ def _parse_text(values: pd.Series) -> ParsedPeriods:
     return ParsedPeriods(ordinals, PeriodFormat("calendar", parsed[next(iter(parsed))].freqstr), present & ordinals.isna())
 
 
+def _as_temporal(values: pd.Series) -> pd.Series:
+    """Arrow dates and timestamps, and object columns holding only dates or Periods, as pandas datetime or Period columns."""
+    if isinstance(values.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        kind = values.dtype.pyarrow_dtype
+        if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+            return pd.Series(pd.to_datetime(values.astype(object)), index=values.index)
+        return values.astype(object)
+    if values.dtype != object:
+        return values
+    present = values.dropna()
+    if not len(present):
+        return values
+    if all(isinstance(v, pd.Period) for v in present):
+        freqs = {v.freqstr for v in present}
+        if len(freqs) == 1:
+            return values.astype(pd.PeriodDtype(next(iter(freqs))))
+        return values
+    if all(isinstance(v, (datetime.date, np.datetime64)) for v in present):
+        try:
+            return pd.Series(pd.to_datetime(values), index=values.index)
+        except (ValueError, TypeError, OverflowError):
+            return values
+    return values
+
+
 def parse_periods(values: pd.Series) -> ParsedPeriods:
     """Parse period labels to ordinals.
 
     Integers (or integer-valued numbers, e.g. years) give integer periods.
     Text is read with :class:`pandas.Period` ('2024-01' monthly, '2024Q1'
-    quarterly, '2024-03-15' daily); dates are put on the coarsest frequency
-    that keeps them distinct.
+    quarterly, '2024-03-15' daily); dates (datetime64, Arrow date and
+    timestamp types, Python dates) are put on the coarsest frequency that
+    keeps them distinct, and daily Periods likewise; pandas Periods keep
+    their frequency. The same months compare equal however they are written;
+    calendar years are integer years (2024, "2024" and ``Period("2024")`` agree).
     """
+    parsed = _parse_any(_as_temporal(values))
+    if parsed.format is not None and parsed.format.freq == YEARLY:
+        return ParsedPeriods(parsed.ordinals + YEAR_ZERO_ORDINAL, PeriodFormat("integer"), parsed.unparseable)
+    return parsed
+
+
+def _parse_any(values: pd.Series) -> ParsedPeriods:
     if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)  # the wall-clock date in the stored time zone
         return _parse_datetimes(values)
     if isinstance(values.dtype, pd.PeriodDtype):
+        freq = canonical_freq(values.dtype.freq)
+        if freq == "D":
+            return _parse_datetimes(values.dt.to_timestamp())
         ordinals = pd.Series(values.array.asi8, index=values.index).where(values.notna()).astype("Int64")
-        return ParsedPeriods(ordinals, PeriodFormat("calendar", values.dtype.freq.freqstr), pd.Series(False, index=values.index))
+        return ParsedPeriods(ordinals, PeriodFormat("calendar", freq), pd.Series(False, index=values.index))
     present = values.notna()
     numeric = pd.to_numeric(values, errors="coerce")
     if present.any() and numeric[present].notna().mean() >= 0.5:

@@ -61,12 +61,28 @@ def _not_numeric_message(values: pd.Series) -> str:
     return "values are not numbers (leave missing values as empty cells; text such as 'n/a' is not read as missing)"
 
 
+def key_text(column: pd.Series) -> pd.Series:
+    """Identifiers as text, the same however a file stored them: 1, 1.0 and "1" are all "1"; "NA" stays "NA"."""
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype("string")
+    if pd.api.types.is_numeric_dtype(column):
+        numbers = column.astype(float)
+        whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.round(numbers))
+        text = numbers.astype("string")
+        text[whole] = numbers[whole].astype("int64").astype("string")
+        return text.where(numbers.notna(), pd.NA)
+    text = column.astype("string").str.strip()
+    floats = text.str.fullmatch(r"[-+]?\d+\.0+").fillna(False)  # 1.0 written by a float column of another file
+    return text.mask(floats, text.str.replace(r"\.0+$", "", regex=True))
+
+
 def _key_checks(raw: RawTable, spec: ColumnSpec, report: ValidationReport) -> pd.Series:
     column = raw.frame[spec.name]
-    missing = column.isna() | (column.astype("string").str.strip() == "")
+    text = key_text(column)
+    missing = text.isna() | (text == "")
     if missing.any():
         report.add(_issue(raw, "error", spec.name, "key not missing", f"{spec.role} is missing", missing, values=[None] * int(missing.sum())))
-    return column.astype("string").str.strip()
+    return text
 
 
 def _period_checks(raw: RawTable, report: ValidationReport) -> ParsedPeriods:
