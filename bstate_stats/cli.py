@@ -13,6 +13,17 @@ from typing import Sequence
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def _seed(text: str) -> int:
+    """A seed argument: a whole number, 0 or more (argparse turns the error into a usage message, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is 0 or more")
+    return value
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from bstate_stats import simulate
 
@@ -108,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = commands.add_parser("simulate", help="write a simulated case study with known truth")
     sim.add_argument("--out", required=True, type=Path, help="directory to write the tables into")
-    sim.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sim.add_argument("--seed", type=_seed, default=7, help="random seed, a whole number 0 or more (default 7)")
     sim.add_argument("--format", choices=["csv", "parquet", "excel"], default="csv")
     sim.add_argument("--force", action="store_true", help="overwrite table files that differ from the ones simulated")
     sim.set_defaults(handler=_cmd_simulate)

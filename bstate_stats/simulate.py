@@ -23,13 +23,14 @@ csat on habit_index and relationship_index has exactly the stated truth.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bstate_stats.errors import SpecificationError
 from bstate_stats.io.atomic import frame_writer, text_writer, write_all_or_none
 
 HABIT_NAMES = (
@@ -80,11 +81,11 @@ class CaseStudyParameters:
 
     def __post_init__(self) -> None:
         if self.n_regions < 1 or self.teams_per_region < 1 or self.n_periods < 2:
-            raise ValueError("need at least one region, one team per region and two periods")
+            raise SpecificationError("need at least one region, one team per region and two periods")
         if not 0 <= self.programme_regions <= self.n_regions:
-            raise ValueError("programme_regions must be between 0 and n_regions")
+            raise SpecificationError("programme_regions must be between 0 and n_regions")
         if not 1 <= self.n_habits <= len(HABIT_NAMES) or not 1 <= self.n_relationship_items <= len(RELATIONSHIP_NAMES):
-            raise ValueError(f"n_habits must be 1..{len(HABIT_NAMES)}, n_relationship_items 1..{len(RELATIONSHIP_NAMES)}")
+            raise SpecificationError(f"n_habits must be 1..{len(HABIT_NAMES)}, n_relationship_items 1..{len(RELATIONSHIP_NAMES)}")
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,11 @@ def case_study(seed: int = 7, **parameters) -> CaseStudy:
     CaseStudy
         ``deliverables``, ``habits``, ``relationships``, ``truth``.
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecificationError(f"seed={seed!r}; a seed is a whole number, 0 or more")
+    unknown = sorted(set(parameters) - {f.name for f in fields(CaseStudyParameters)})
+    if unknown:
+        raise SpecificationError(f"unknown case-study parameter(s) {unknown}; see CaseStudyParameters")
     p = CaseStudyParameters(**parameters)
     rng = np.random.default_rng(seed)
     teams, regions = _layout(p)

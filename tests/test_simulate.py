@@ -55,10 +55,12 @@ def test_regression_truth_is_exact_in_expectation():
 
 
 def test_parameters_are_validated():
-    with pytest.raises(ValueError):
+    with pytest.raises(bs.SpecificationError, match="two periods"):
         bs.simulate.case_study(n_periods=1)
-    with pytest.raises(TypeError):
+    with pytest.raises(bs.SpecificationError, match="not_a_parameter"):
         bs.simulate.case_study(not_a_parameter=3)
+    with pytest.raises(bs.SpecificationError, match="seed"):
+        bs.simulate.case_study(seed=-1)
 
 
 def test_bundled_example_regenerates(tmp_path):

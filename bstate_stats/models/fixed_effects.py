@@ -56,6 +56,10 @@ class FixedEffectsSpec:
             raise SpecificationError(f"level={self.level}; must lie strictly between 0 and 1")
         if not self.drivers:
             raise SpecificationError("at least one driver is needed")
+        if isinstance(self.bootstrap_reps, bool) or not isinstance(self.bootstrap_reps, (int, np.integer)) or self.bootstrap_reps < 0:
+            raise SpecificationError(f"bootstrap_reps={self.bootstrap_reps!r}; a whole number, 0 (no bootstrap) or more")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise SpecificationError(f"seed={self.seed!r}; a whole number, 0 or more")
         allowed_effects = {"random": ("team", "twoway"), "pooled": ("none", "period")}.get(self.estimator)
         if allowed_effects and self.effects not in allowed_effects:
             raise SpecificationError(f"estimator={self.estimator!r} works with effects in {allowed_effects}, not {self.effects!r}")
@@ -296,6 +300,7 @@ def fixed_effects(
     in ``results.ledger``. Drivers the design cannot identify are reported in
     ``results.not_identified`` and never printed as numbers.
     """
+    drivers = [drivers] if isinstance(drivers, str) else list(drivers)
     spec = FixedEffectsSpec(outcome, tuple(drivers), effects, estimator, cluster, tuple(sorted((lags or {}).items())), level, small_sample, bootstrap_reps, bootstrap_weights, seed)
     if cluster in ("region",) and not panel.has_regions:
         raise SpecificationError("cluster='region' needs a panel with regions")
@@ -307,17 +312,22 @@ def fixed_effects(
         frame = _first_differences(frame, [outcome, *names], panel.step, ledger)
     if frame.empty or frame.index.get_level_values("t").nunique() < 2 and spec.period_effects:
         raise SpecificationError(f"no usable rows left for {outcome} on {names}: see the ledger\n{ledger}")
-    # pyfixest detects collinearity itself (reasons are added after the fit); linearmodels needs a pre-check
-    not_identified = _not_identified(frame, names, spec) if spec.estimator == "random" else {}
+    _require_outcome_variation(frame, outcome, spec)
+    # pyfixest detects collinearity itself (reasons are added after the fit); linearmodels needs a pre-check,
+    # and constant drivers are found before either engine sees them (a cheap check)
+    constant = {d: "constant in the estimation sample" for d in names if frame[d].min() == frame[d].max()}
+    not_identified = (_not_identified(frame, names, spec) if spec.estimator == "random" else {}) | constant
     usable = [d for d in names if d not in not_identified]
     if not usable:
-        raise SpecificationError(f"no driver is identified: {not_identified}")
+        raise SpecificationError(f"no driver is identified: {_reasons(not_identified)}")
     if spec.cluster is not None:
         n_clusters = int(_cluster_ids(frame, spec.cluster).nunique().min())
         if n_clusters < 2:
             raise SpecificationError(f"cluster={spec.cluster!r} has {n_clusters} cluster(s) in the estimation sample; at least 2 are needed")
-    fit = _estimate(frame, outcome, usable, spec)
+    fit = _estimate_or_explain(frame, outcome, usable, spec)
     not_identified |= {c: _why_not_identified(frame, c, spec) for c in fit.extra.get("collinear", [])}
+    if not [d for d in usable if d not in not_identified]:
+        raise SpecificationError(f"no driver is identified: {_reasons(not_identified)}")
     fit.params = fit.params.drop(list(not_identified), errors="ignore")
     fit.cov = fit.cov.loc[fit.params.index, fit.params.index]
     boot = _few_cluster_bootstrap(fit, frame, usable, spec) if fit.n_clusters is not None and fit.n_clusters < FEW_CLUSTERS else {}
@@ -339,6 +349,26 @@ def fixed_effects(
         se_convention=spec.se_convention(fit.n_clusters),
         extra={k: v for k, v in fit.extra.items() if k != "collinear"},
     )
+
+
+def _reasons(not_identified: dict[str, str]) -> str:
+    return "; ".join(f"{term} is {reason}" for term, reason in not_identified.items())
+
+
+def _require_outcome_variation(frame: pd.DataFrame, outcome: str, spec: FixedEffectsSpec) -> None:
+    """Refuse an outcome the design leaves nothing to explain in (never reported as 0 +/- 0)."""
+    if spec.team_effects and spec.estimator == "within" and not _varies_within(frame[outcome], "team"):
+        raise SpecificationError(f"{outcome} does not vary within any team: with team effects there is nothing to explain")
+
+
+def _estimate_or_explain(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> _Fit:
+    """Fit, turning an engine's refusal (singular design) into a reason named by driver."""
+    try:
+        return _estimate(frame, outcome, drivers, spec)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        reasons = {d: _why_not_identified(frame, d, spec) for d in drivers}
+        detail = f" ({str(exc).strip().splitlines()[0]})" if str(exc).strip() else ""
+        raise SpecificationError(f"the {spec.estimator} estimator cannot fit {outcome} on {drivers}: {_reasons(reasons)}{detail}") from exc
 
 
 def _estimate(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> _Fit:

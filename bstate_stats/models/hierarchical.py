@@ -60,10 +60,18 @@ class HierarchicalSpec:
             raise SpecificationError(f"likelihood={self.likelihood!r}; choose one of {get_args(Likelihood)}")
         if self.team_effects not in get_args(Parameterisation):
             raise SpecificationError(f"team_effects={self.team_effects!r}; choose one of {get_args(Parameterisation)}")
+        for name in ("chains", "draws", "tune", "random_seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise SpecificationError(f"{name}={value!r}; a whole number is needed")
+        if self.random_seed < 0:
+            raise SpecificationError(f"random_seed={self.random_seed}; a seed is a whole number, 0 or more")
         if self.chains < 2:
             raise SpecificationError("chains must be at least 2: R-hat needs several chains")
         if self.draws < 1 or self.tune < 0:
             raise SpecificationError("draws must be positive and tune non-negative")
+        if not 0 < self.target_accept < 1:
+            raise SpecificationError(f"target_accept={self.target_accept}; must lie strictly between 0 and 1 (0.8-0.99 in practice)")
         if not 0 < self.credible_level < 1:
             raise SpecificationError("credible_level must lie strictly between 0 and 1")
 

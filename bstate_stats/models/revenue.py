@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from bstate_stats.errors import SpecificationError
+from bstate_stats.errors import ColumnError, SpecificationError
 from bstate_stats.models.fixed_effects import Cluster, Effects, FixedEffectsSpec, _pyfixest_fit, fixed_effects
 from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import RendersSummary
@@ -86,7 +86,7 @@ def revenue_model(
     """
     for column in (revenue, satisfaction):
         if column not in panel.data:
-            raise SpecificationError(f"{column} is not in the panel")
+            raise ColumnError(f"{column!r} is not in the panel (revenue_model needs a revenue column and a satisfaction score)")
     with_columns, indicator = _revenue_panel(panel, revenue, satisfaction, threshold)
     if with_columns.data[indicator].dropna().nunique() < 2:
         raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
@@ -204,7 +204,17 @@ def habit_to_revenue(
     ppy = periods_per_year or panel.period_format.periods_per_year
     if ppy is None:
         raise SpecificationError("periods are integers: pass periods_per_year (e.g. 12 for months)")
+    if isinstance(ppy, bool) or not isinstance(ppy, (int, np.integer)) or ppy < 1:
+        raise SpecificationError(f"periods_per_year={ppy!r}; a whole number of periods in a year, 1 or more")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
+        raise SpecificationError(f"reps={reps!r}; the bootstrap interval needs at least 2 replicates (200 or more for a 95% interval)")
+    controls = [controls] if isinstance(controls, str) else list(controls)
+    for column in (revenue, satisfaction, habit, *controls):
+        if column not in panel.data:
+            raise ColumnError(f"{column!r} is not in the panel (habit_to_revenue uses satisfaction={satisfaction!r}, habit={habit!r}, controls={controls}, revenue={revenue!r})")
     with_columns, indicator = _revenue_panel(panel, revenue, satisfaction, threshold)
+    if with_columns.data[indicator].dropna().nunique() < 2:
+        raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
     drivers = [habit, *controls]
     sat_frame = with_columns.model_frame(satisfaction, drivers).data
     rev_frame = with_columns.model_frame(f"log_{revenue}", [indicator]).data
@@ -219,6 +229,10 @@ def habit_to_revenue(
     last_t = np.sort(with_columns.data["t"].unique())[-ppy:]
     window = with_columns.data[with_columns.data["t"].isin(last_t)].dropna(subset=[satisfaction, revenue])
     scale = ppy / len(last_t)
+    for name, fit in (("habit", fixed_effects(with_columns, satisfaction, drivers, cluster=None)), ("threshold", fixed_effects(with_columns, f"log_{revenue}", [indicator], cluster=None))):
+        missing = {t: r for t, r in fit.not_identified.items() if t in (habit, indicator)}
+        if missing:
+            raise SpecificationError(f"the {name} link of the chain is not identified: " + "; ".join(f"{t} is {r}" for t, r in missing.items()))
     beta, lam = estimate(sat_frame, rev_frame)
     point, before, after = _chain_lift(beta, lam, window, satisfaction, revenue, habit_change, threshold, scale)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bstate_stats.errors import SpecificationError
 from bstate_stats.panel.panel import Panel
 
 
@@ -32,7 +33,17 @@ class SpecificationTest:
 
 
 def _frame(panel: Panel, outcome: str, drivers: Sequence[str]) -> pd.DataFrame:
-    return panel.model_frame(outcome, drivers).data
+    """The model frame, refused when a driver cannot be compared within teams (constant, team-constant, collinear)."""
+    frame = panel.model_frame(outcome, drivers).data
+    names = [drivers] if isinstance(drivers, str) else list(drivers)
+    team = frame.index.get_level_values("team")
+    within = frame[names] - frame[names].groupby(team).transform("mean")
+    flat = [d for d in names if np.allclose(within[d].to_numpy(), 0.0)]
+    if flat:
+        raise SpecificationError(f"{', '.join(flat)} does not vary within teams: the test compares within-team and between-team information and needs within-team variation in every driver")
+    if np.linalg.matrix_rank(within.to_numpy()) < len(names):
+        raise SpecificationError(f"the drivers {names} are collinear within teams: fixed and random effects cannot be compared")
+    return frame
 
 
 def hausman(panel: Panel, outcome: str, drivers: Sequence[str]) -> SpecificationTest:
@@ -50,7 +61,7 @@ def hausman(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
     from linearmodels import PanelOLS, RandomEffects
 
     frame = _frame(panel, outcome, drivers)
-    names = list(drivers)
+    names = [drivers] if isinstance(drivers, str) else list(drivers)
     exog = frame[names]
     fe = PanelOLS(frame[outcome], exog, entity_effects=True).fit(cov_type="unadjusted")
     re = RandomEffects(frame[outcome], exog.assign(const=1.0)).fit(cov_type="unadjusted")
@@ -74,6 +85,7 @@ def mundlak(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
     import statsmodels.api as sm
 
     frame = _frame(panel, outcome, drivers)
+    drivers = [drivers] if isinstance(drivers, str) else list(drivers)
     team = frame.index.get_level_values("team")
     means = frame[list(drivers)].groupby(team).transform("mean").add_suffix("_team_mean")
     exog = sm.add_constant(pd.concat([frame[list(drivers)], means], axis=1))
@@ -95,6 +107,7 @@ def team_effects_f_test(panel: Panel, outcome: str, drivers: Sequence[str], *, p
     from linearmodels import PanelOLS
 
     frame = _frame(panel, outcome, drivers)
+    drivers = [drivers] if isinstance(drivers, str) else list(drivers)
     exog = frame[list(drivers)]
     unrestricted = PanelOLS(frame[outcome], exog if period_effects else exog.assign(const=1.0), entity_effects=True, time_effects=period_effects).fit()
     restricted = PanelOLS(frame[outcome], exog if period_effects else exog.assign(const=1.0), time_effects=period_effects).fit()

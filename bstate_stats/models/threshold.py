@@ -12,7 +12,7 @@ from scipy import optimize, special, stats
 from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from bstate_stats.errors import EstimationWarning, SpecificationError
+from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
 from bstate_stats.models.fixed_effects import Cluster, Effects, fixed_effects
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
@@ -203,16 +203,20 @@ def threshold_model(
     habit change that moves no team across the line changes nothing).
     The same causal caveats as :func:`fixed_effects` apply.
     """
-    drivers = list(drivers)
+    drivers = [drivers] if isinstance(drivers, str) else list(drivers)
     if outcome not in panel.data:
-        raise SpecificationError(f"{outcome} is not in the panel")
+        raise ColumnError(f"{outcome!r} is not in the panel")
     with_indicator, indicator = _indicator_panel(panel, outcome, threshold)
     observed = with_indicator.data[indicator].dropna()
     if observed.nunique() < 2:
         side = "at or above" if observed.iloc[0] == 1 else "below"
         raise SpecificationError(f"{outcome} is {side} {threshold:g} in every row: the threshold is never crossed, nothing to estimate")
     lpm = fixed_effects(with_indicator, indicator, drivers, effects=effects, cluster=cluster, lags=lags, level=level, bootstrap_reps=bootstrap_reps, seed=seed)
-    driver = next(t for t in lpm.params.index if t != "Intercept")
+    driver = next((t for t in lpm.params.index if t != "Intercept"), None)
+    first = f"{drivers[0]}_lag{dict(lags or {})[drivers[0]]}" if dict(lags or {}).get(drivers[0]) else drivers[0]
+    if first in lpm.not_identified or driver != first:
+        reason = lpm.not_identified.get(first, "not estimated")
+        raise SpecificationError(f"the threshold model answers for its first driver, {first}, which is not identified: {reason}")
     notes = [f"LPM: {lpm.se_convention}"]
     logit_fit = None
     if logit:

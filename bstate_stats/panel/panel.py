@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from bstate_stats.errors import ColumnError, SpecificationError
 from bstate_stats.panel import derived
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.periods import PeriodFormat
@@ -167,7 +168,12 @@ class Panel:
         """Trajectories of the three families, share of teams at or above ``threshold``, region ranking."""
         from bstate_stats.panel.describe import describe_panel
 
-        return describe_panel(self, outcome=outcome or self.outcomes[0], threshold=threshold)
+        outcome = outcome or (self.outcomes[0] if self.outcomes else None)
+        if outcome is None or outcome not in self.data.columns:
+            raise ColumnError(f"cannot describe outcome {outcome!r}: not in the panel (outcomes: {', '.join(self.outcomes) or 'none'})")
+        if not self.data[outcome].notna().any():
+            raise SpecificationError(f"{outcome} has no values in any row (every cell empty): there is nothing to describe or model")
+        return describe_panel(self, outcome=outcome, threshold=threshold)
 
     def habits_improved(self, *, baseline=None, compare=None, min_change: float = 0.0) -> pd.DataFrame:
         """Share of habit items improved per team between two periods (default: each team's first and last).
@@ -177,7 +183,7 @@ class Panel:
         """
         items = self.columns_with_role("habit_item")
         if not items:
-            raise ValueError("this panel has no habit items")
+            raise SpecificationError("this panel has no habit items (no habits table, or none of its columns are habit items)")
         by_t = self.data.reset_index(level="period", drop=True).set_index("t", append=True)[items]
         to_t = self._ordinal_of
         out = derived.share_improved(by_t, baseline=None if baseline is None else to_t(baseline), compare=None if compare is None else to_t(compare), min_change=min_change)
@@ -190,7 +196,7 @@ class Panel:
         labels = self.data.index.get_level_values("period")
         match = self.data["t"].to_numpy()[np.asarray(labels.astype(str) == str(label))]
         if not len(match):
-            raise KeyError(f"period {label!r} is not in the panel; periods run {self.periods[0]} .. {self.periods[-1]}")
+            raise SpecificationError(f"period {label!r} is not in the panel; periods run {self.periods[0]} .. {self.periods[-1]}")
         return int(match[0])
 
     def with_columns(self, columns: Mapping[str, pd.Series], *, role: str = "derived", scale: str = "numeric") -> "Panel":
@@ -210,24 +216,36 @@ class Panel:
         joined = frame[["team", "t"]].merge(earlier[["team", "t", "lagged"]], on=["team", "t"], how="left")
         return pd.Series(joined["lagged"].to_numpy(), index=self.data.index, name=f"{column}_lag{lag}")
 
-    def model_frame(self, outcome: str, drivers: Iterable[str], *, lags: Mapping[str, int] | None = None, extra: Iterable[str] = ()) -> ModelFrame:
+    def model_frame(self, outcome: str, drivers: Iterable[str] | str, *, lags: Mapping[str, int] | None = None, extra: Iterable[str] = ()) -> ModelFrame:
         """Rows with the outcome and every driver present, and a ledger of the rest.
 
         Parameters
         ----------
         outcome, drivers
-            Columns of the panel.
+            Numeric columns of the panel (one driver may be given as a string).
         lags
             ``{driver: k}`` replaces a driver by its value ``k`` periods earlier
             (built from the panel index, so never across teams or gaps).
         extra
             Further columns to carry (e.g. ``region``); rows missing them are excluded too.
+
+        Returns
+        -------
+        ModelFrame
+            Indexed by (team, t), with its exclusion ledger.
+
+        Raises
+        ------
+        ColumnError
+            A column is not in the panel.
+        SpecificationError
+            The outcome is also a driver, a column is not numeric, a lag is not
+            a positive whole number of periods or names no driver, or the
+            outcome is constant in the rows kept (nothing to explain).
         """
-        drivers = list(drivers)
+        drivers = [drivers] if isinstance(drivers, str) else list(drivers)
         lags = dict(lags or {})
-        unknown = [c for c in [outcome, *drivers, *lags, *extra] if c not in self.data.columns]
-        if unknown:
-            raise KeyError(f"not in the panel: {unknown}; columns are {list(self.data.columns)}")
+        self._check_model_columns(outcome, drivers, lags, list(extra))
         frame = self.data[["t", *dict.fromkeys([c for c in [*extra] if c != "t"])]].copy()
         frame[outcome] = self.data[outcome]
         names = []
@@ -248,7 +266,33 @@ class Panel:
                 reason = f"missing {column} (team's first period, a gap, or missing earlier value)"
             ledger.exclude(reason, frame.index[missing])
             keep &= ~missing
-        return ModelFrame(frame[keep.to_numpy()].set_axis(self._team_t_index()[keep.to_numpy()]).drop(columns="t"), ledger, outcome, tuple(names))
+        kept = frame[keep.to_numpy()]
+        if len(kept) and kept[outcome].nunique() < 2:
+            raise SpecificationError(f"{outcome} is constant ({kept[outcome].iloc[0]:g}) in every row used: there is nothing to explain")
+        return ModelFrame(kept.set_axis(self._team_t_index()[keep.to_numpy()]).drop(columns="t"), ledger, outcome, tuple(names))
+
+    def _check_model_columns(self, outcome: str, drivers: list[str], lags: dict[str, int], extra: list[str]) -> None:
+        """Refuse columns a model cannot use, naming them and the rule."""
+        named = [outcome, *drivers, *extra]
+        not_text = [c for c in named if not isinstance(c, str)]
+        if not_text:
+            raise ColumnError(f"column names must be text, got {not_text}")
+        unknown = [c for c in dict.fromkeys([*named, *lags]) if c not in self.data.columns]
+        if unknown:
+            measures = [c for c in self.data.columns if c not in ("t", "region")]
+            raise ColumnError(f"not in the panel: {', '.join(map(repr, unknown))}; its measures are {', '.join(measures)}")
+        if outcome in drivers:
+            raise SpecificationError(f"{outcome!r} is both the outcome and a driver; a column cannot explain itself")
+        if len(set(drivers)) < len(drivers):
+            raise SpecificationError(f"a driver is listed twice: {drivers}")
+        text = [c for c in [outcome, *drivers] if not pd.api.types.is_numeric_dtype(self.data[c])]
+        if text:
+            raise SpecificationError(f"{', '.join(map(repr, text))} is not numeric and cannot be an outcome or driver (teams and regions are handled by the effects)")
+        for driver, lag in lags.items():
+            if driver not in drivers:
+                raise SpecificationError(f"lags names {driver!r}, which is not among the drivers {drivers}")
+            if isinstance(lag, bool) or not isinstance(lag, (int, np.integer)) or lag < 0:
+                raise SpecificationError(f"lags[{driver!r}] = {lag!r}: a lag is a whole number of periods, 0 or more (a negative lag would be a lead)")
 
     def _team_t_index(self) -> pd.MultiIndex:
         """The (team, t) index of ``data``, built from the index's integer codes (no re-hashing of team labels)."""

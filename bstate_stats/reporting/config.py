@@ -7,8 +7,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from bstate_stats.errors import ConfigError
+from bstate_stats.errors import BStateError, ConfigError
+from bstate_stats.models.fixed_effects import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
+from bstate_stats.models.priors import Priors
+from bstate_stats.panel.mapping import ColumnMapping
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,12 @@ def load_config(path: str | Path) -> AnalysisConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: config file not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a folder; give the analysis config file (.toml)") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: the config is not UTF-8 text (save it as UTF-8)") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     return config_from_dict(raw, base=path.parent, source=str(path))
@@ -116,6 +125,51 @@ def load_config(path: str | Path) -> AnalysisConfig:
 def config_from_dict(raw: dict, *, base: Path = Path("."), source: str = "config") -> AnalysisConfig:
     problems = [f"unknown section [{key}] (known: {', '.join(SECTIONS)})" for key in raw if key not in SECTIONS]
     sections = {name: _check_section(name, raw.get(name, {}), problems) for name in SECTIONS}
+    if not problems:
+        problems += _check_values(**sections)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
     return AnalysisConfig(**sections, base=Path(base))
+
+
+def _whole(value: int, low: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low
+
+
+def _check_values(data: DataSection, model: ModelSection, fixed_effects: FixedEffectsSection, hierarchical: HierarchicalSection, seeds: SeedSection) -> list[str]:
+    """Values that have the right type but cannot work, each named by section and key (checked before any data is read)."""
+    problems = []
+    if not model.drivers or not all(isinstance(d, str) and d for d in model.drivers):
+        problems.append(f"[model] drivers = {model.drivers!r}: a list of column names (text), the habit index first")
+    elif model.outcome in model.drivers:
+        problems.append(f"[model] outcome {model.outcome!r} is also listed in drivers")
+    if not model.outcome:
+        problems.append("[model] outcome: a column name is needed")
+    if not 0 < model.target_prob < 1:
+        problems.append(f"[model] target_prob = {model.target_prob}: a probability strictly between 0 and 1")
+    if not 0 < fixed_effects.level < 1:
+        problems.append(f"[fixed_effects] level = {fixed_effects.level}: strictly between 0 and 1 (0.95 for 95%)")
+    if not _whole(fixed_effects.bootstrap_reps, 0):
+        problems.append(f"[fixed_effects] bootstrap_reps = {fixed_effects.bootstrap_reps}: 0 (no bootstrap) or more")
+    if not _whole(fixed_effects.chain_reps, 2):
+        problems.append(f"[fixed_effects] chain_reps = {fixed_effects.chain_reps}: at least 2 (200 or more for a 95% interval)")
+    for name in ("hierarchical", "bootstrap"):
+        if not _whole(getattr(seeds, name), 0):
+            problems.append(f"[seeds] {name} = {getattr(seeds, name)}: a seed is a whole number, 0 or more")
+    drivers = tuple(d for d in model.drivers if isinstance(d, str)) or ("habit_index",)
+    checks = {
+        "[data] mapping": lambda: ColumnMapping.from_dict(data.mapping or None),
+        "[fixed_effects]": lambda: FixedEffectsSpec(model.outcome, drivers, fixed_effects.effects, cluster=fixed_effects.cluster or None, level=0.95),
+        "[hierarchical]": lambda: HierarchicalSpec(
+            model.outcome, drivers, max(seeds.hierarchical, 0), sampler=hierarchical.sampler, chains=hierarchical.chains, draws=hierarchical.draws,  # type: ignore[arg-type]
+            tune=hierarchical.tune, target_accept=hierarchical.target_accept, likelihood=hierarchical.likelihood,  # type: ignore[arg-type]
+            credible_level=hierarchical.credible_level, team_effects=hierarchical.team_effects,  # type: ignore[arg-type]
+        ),
+        "[hierarchical] priors": lambda: Priors.from_mapping(hierarchical.priors or None),
+    }
+    for where, check in checks.items():
+        try:
+            check()
+        except (BStateError, TypeError, ValueError) as exc:
+            problems.append(f"{where}: {exc}")
+    return problems

@@ -82,14 +82,20 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
         folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status="invalid")
         return "invalid", {"validation_errors": len(report.errors)}
     panel = bs.load_panel(config.data_directory, mapping=config.data.mapping or None)
+    _require_columns(panel, config)
 
     progress("[2/5] describing the panel")
     description = panel.describe(outcome=m.outcome, threshold=m.threshold)
     folder.write_frame("tables/trajectories.csv", description.trajectories.astype({"period": str}))
     folder.write_frame("tables/share_above.csv", description.share_above.astype({"period": str}))
     folder.write_frame("tables/region_ranking.csv", description.region_ranking)
-    improved = panel.habits_improved()
-    folder.write_frame("tables/habits_improved.csv", improved.astype({"baseline": str, "compare": str}), index=True)
+    if panel.columns_with_role("habit_item"):
+        improved = panel.habits_improved()
+        folder.write_frame("tables/habits_improved.csv", improved.astype({"baseline": str, "compare": str}), index=True)
+        share_improved = float(improved.attrs["overall_share"])
+    else:
+        progress("  no habit items in the data: the share of habits improved is not computed")
+        share_improved = None
     _save_figure(folder, "trajectories", description.plot())
 
     progress("[3/5] fixed effects, threshold and revenue models")
@@ -124,7 +130,7 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
         "chain_conf_low": chain.interval[0],
         "chain_conf_high": chain.interval[1],
         "revenue_lift_pct": float(revenue.lift["estimate"] * 100),
-        "share_habits_improved": float(improved.attrs["overall_share"]),
+        "share_habits_improved": share_improved,
         "n_rows": panel.n_rows,
         "n_teams": len(panel.teams),
         "n_regions": len(panel.regions),
@@ -138,6 +144,24 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
     folder.write_text("headline.json", json.dumps(headline, indent=2, sort_keys=True) + "\n")
     folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status=status)
     return status, headline
+
+
+def _require_columns(panel, config: AnalysisConfig) -> None:
+    """The columns the case-study steps use, checked against the panel before any model runs."""
+    from bstate_stats.errors import ConfigError
+
+    m = config.model
+    wanted = {"[model] outcome": [m.outcome], "[model] drivers": list(m.drivers), "revenue (deliverables table)": ["revenue"]}
+    where = {"habit_index": "habit items in a habits table", "relationship_index": "survey items in a relationships table"}
+    problems = []
+    for key, columns in wanted.items():
+        for column in columns:
+            if column not in panel.data.columns:
+                hint = f" (it is built from {where[column]})" if column in where else ""
+                problems.append(f"{key}: {column!r} is not in the panel{hint}")
+    if problems:
+        measures = ", ".join(c for c in panel.data.columns if c not in ("t", "region"))
+        raise ConfigError(f"{config.data_directory}: " + "; ".join(problems) + f". Columns available: {measures}")
 
 
 def _bayesian(panel, config: AnalysisConfig, folder: RunFolder, progress: Callable[[str], None]) -> tuple[str, dict]:

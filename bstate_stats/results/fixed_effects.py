@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bstate_stats.errors import ColumnError, SpecificationError
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.io.atomic import write_text
 from bstate_stats.results.base import RendersSummary
@@ -88,7 +89,9 @@ class FixedEffectsResults(RendersSummary):
     def effect(self, term: str, change: float = 10.0, level: float | None = None) -> pd.Series:
         """Estimated change in the outcome for ``change`` units of ``term`` (default +10 habit points)."""
         if term in self.not_identified:
-            raise KeyError(f"{term} is not identified: {self.not_identified[term]}")
+            raise SpecificationError(f"{term} is not identified: {self.not_identified[term]}")
+        if term not in self.params.index:
+            raise ColumnError(f"{term!r} is not a term of this fit (terms: {', '.join(self.params.index)})")
         interval = self.conf_int(level).loc[term] * change
         return pd.Series(
             {"term": term, "change": change, "estimate": self.params[term] * change, "std_error": self.std_errors[term] * abs(change),

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from bstate_stats.diagnostics.convergence import DiagnosticsReport, check_convergence
+from bstate_stats.errors import SpecificationError
 from bstate_stats.panel.ledger import ExclusionLedger, LedgerEntry
 from bstate_stats.io.atomic import write_atomic
 from bstate_stats.results.base import RendersSummary
@@ -240,10 +241,10 @@ class HierarchicalResults(RendersSummary):
         hdi_high, prob_positive``; draws in ``.attrs["draws"]``.
         """
         if "revenue_log_lift" not in self.idata.posterior:
-            raise ValueError("this fit has no revenue model (fit with revenue='revenue')")
+            raise SpecificationError("this fit has no revenue model (fit with revenue='revenue')")
         ppy = periods_per_year or self.meta.get("periods_per_year")
         if ppy is None:
-            raise ValueError("periods are integers: pass periods_per_year")
+            raise SpecificationError("periods are integers: pass periods_per_year")
         period_idx, team_idx = self._const("period_idx"), self._const("team_idx")
         revenue = self._const("revenue")
         window_periods = np.unique(period_idx)[-ppy:]
@@ -315,11 +316,14 @@ class HierarchicalResults(RendersSummary):
         from bstate_stats.models.hierarchical import HierarchicalSpec
         from bstate_stats.models.priors import Priors
 
-        idata = az.from_netcdf(str(path))
+        try:
+            idata = az.from_netcdf(str(path))
+        except (OSError, ValueError) as exc:
+            raise SpecificationError(f"{path}: cannot read a posterior from it ({exc})") from exc
         attrs = idata.attrs
         missing = [k for k in ("bstate_spec", "bstate_meta", "bstate_data_hash") if k not in attrs]
         if missing:
-            raise ValueError(f"{path}: not a bstate_stats posterior (attrs {missing} missing)")
+            raise SpecificationError(f"{path}: not a bstate_stats posterior (attrs {missing} missing)")
         spec_raw = json.loads(attrs["bstate_spec"])
         spec_raw["drivers"] = tuple(spec_raw["drivers"])
         spec = HierarchicalSpec(**spec_raw)

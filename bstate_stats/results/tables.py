@@ -7,6 +7,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from bstate_stats.errors import SpecificationError
 from bstate_stats.results.fixed_effects import FixedEffectsResults
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.1, "*"))
@@ -49,9 +50,13 @@ def compare(results: Sequence[FixedEffectsResults], *, names: Sequence[str] | No
     Rows at the bottom give N, teams, within R-squared, effects, estimator and the
     standard-error type. Terms a fit could not identify show "n.i.".
     """
+    results = list(results)
+    wrong = [type(r).__name__ for r in results if not isinstance(r, FixedEffectsResults)]
+    if wrong or not results:
+        raise SpecificationError(f"compare() takes fixed-effects results (bs.fixed_effects(...)); got {wrong or 'nothing'}")
     names = list(names) if names is not None else [f"({k + 1})" for k in range(len(results))]
     if len(names) != len(results):
-        raise ValueError("names must match results one to one")
+        raise SpecificationError(f"compare(): {len(names)} names for {len(results)} results; give one name per result")
     terms = list(dict.fromkeys(t for r in results for t in [*r.params.index, *r.not_identified]))
     estimates = pd.DataFrame({n: r.params for n, r in zip(names, results)}).reindex(terms)
     errors = pd.DataFrame({n: r.std_errors for n, r in zip(names, results)}).reindex(terms)
