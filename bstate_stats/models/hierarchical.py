@@ -22,15 +22,14 @@ import pymc as pm
 
 from bstate_stats.errors import EstimationWarning, SpecificationError
 from bstate_stats.io.provenance import package_versions
-from bstate_stats.io.provenance import package_versions
 from bstate_stats.models.priors import Priors
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
+from bstate_stats.results.hierarchical import SCORE_BOUNDS, HierarchicalResults
 
 Sampler = Literal["nutpie", "pymc", "numpyro"]
 Likelihood = Literal["censored", "normal"]
 Parameterisation = Literal["auto", "centred", "non-centred"]
-SCORE_BOUNDS = (0.0, 10.0)
 LARGE_PANEL_ROWS = 10_000
 MEASURED_LARGE_PANEL = (12_000, 11.2, 211.9)  # rows, set-up s, sampling s (nutpie, 2 cores; benchmarks/bench_samplers.py)
 
@@ -457,9 +456,8 @@ def hierarchical(
     and ``result.converged`` is False.
     """
     from bstate_stats.diagnostics.convergence import check_convergence
-    from bstate_stats.results.hierarchical import HierarchicalResults
 
-    drivers = tuple(drivers)
+    drivers = (drivers,) if isinstance(drivers, str) else tuple(drivers)
     if not drivers:
         raise SpecificationError("at least one driver (the habit index) is needed")
     spec = HierarchicalSpec(outcome, drivers, random_seed, sampler, chains, draws, tune, target_accept, likelihood, threshold, revenue if revenue in panel.data else None, credible_level, team_effects)

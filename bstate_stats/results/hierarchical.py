@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 Level = Literal["population", "region", "team"]
+SCORE_BOUNDS = (0.0, 10.0)  # satisfaction scores are censored at these bounds
 BAYES_COLUMNS = ["term", "mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk"]
 SUMMARY_VARS = ("habit_effect", "region_habit_effect", "other_effects", "intercept", "sigma", "team_intercept_sd", "region_intercept_sd", "period_sd", "revenue_lift")
 
@@ -166,10 +167,14 @@ class HierarchicalResults(RendersSummary):
         return ["population"], a + b * x_habit[last].mean() + other + latest, b, np.array([habit_raw[last].mean()])
 
     def _prob(self, mu: np.ndarray, b: np.ndarray, change: float, threshold: float) -> np.ndarray:
-        """P(score >= threshold); scores never exceed 10, so a threshold above 10 is never reached."""
+        """P(score >= threshold) for a score censored at its bounds: 0 above the top, 1 at or below the bottom."""
         sigma = self.draws("sigma")[:, None]
-        if threshold > 10:
-            return np.zeros(np.broadcast_shapes(mu.shape, b.shape))
+        low, high = SCORE_BOUNDS
+        shape = np.broadcast_shapes(mu.shape, b.shape, sigma.shape)
+        if threshold > high:
+            return np.zeros(shape)
+        if threshold <= low:
+            return np.ones(shape)
         return stats.norm.sf(threshold, loc=mu + b * change / self.meta["habit_sd"], scale=sigma)
 
     # -- estimands ---------------------------------------------------------------
@@ -209,9 +214,10 @@ class HierarchicalResults(RendersSummary):
         posterior probability that it can be.
         """
         threshold = self.spec.threshold if threshold is None else threshold
+        if not 0 < prob < 1:
+            raise SpecificationError(f"prob={prob}; a target probability strictly between 0 and 1")
         units, mu, b, current = self._reference(level)
-        sigma = self.draws("sigma")[:, None]
-        per_draw = np.where(b > 0, (threshold + stats.norm.ppf(prob) * sigma - mu) / np.where(b > 0, b, 1.0) * self.meta["habit_sd"], np.inf)
+        per_draw = self._per_draw_change(mu, b, threshold, prob)
         rows = []
         for k, unit in enumerate(units):
             room = (self.meta["habit_scale_max"] - current[k]) if self.meta["habit_scale_max"] is not None else np.inf
@@ -227,9 +233,22 @@ class HierarchicalResults(RendersSummary):
                 if not np.isfinite(change):
                     note = "not reachable"
             draws = np.maximum(per_draw[:, k], 0.0)
-            low, high = _hdi(np.where(draws <= room, draws, np.nan), self.level)
-            rows.append({"level": level, "unit": unit, "required_change": change, "hdi_low": low, "hdi_high": high, "share_reachable": float(np.mean(draws <= room)), "reachable": bool(np.isfinite(change)), "current_habit": float(current[k]), "target_prob": prob, "threshold": threshold, "note": note})
+            reachable_draws = draws <= room
+            low, high = _hdi(draws[reachable_draws], self.level) if np.isfinite(change) and reachable_draws.any() else (float("nan"), float("nan"))
+            rows.append({"level": level, "unit": unit, "required_change": change, "hdi_low": low, "hdi_high": high, "share_reachable": float(np.mean(reachable_draws)), "reachable": bool(np.isfinite(change)), "current_habit": float(current[k]), "target_prob": prob, "threshold": threshold, "note": note})
         return pd.DataFrame(rows)
+
+    def _per_draw_change(self, mu: np.ndarray, b: np.ndarray, threshold: float, prob: float) -> np.ndarray:
+        """Per draw, the habit change at which that draw's P(score >= threshold) reaches ``prob`` (inf: never)."""
+        low, high = SCORE_BOUNDS
+        if threshold > high:
+            return np.full(np.broadcast_shapes(mu.shape, b.shape), np.inf)
+        if threshold <= low:
+            return np.zeros(np.broadcast_shapes(mu.shape, b.shape))
+        sigma = self.draws("sigma")[:, None]
+        solved = (threshold + stats.norm.ppf(prob) * sigma - mu) / np.where(b > 0, b, 1.0) * self.meta["habit_sd"]
+        already = stats.norm.sf(threshold, loc=mu, scale=sigma) >= prob
+        return np.where(already, 0.0, np.where(b > 0, solved, np.inf))
 
     def revenue_lift(self, habit_change: float = 10.0, *, level: Literal["organisation", "region", "team"] = "organisation", periods_per_year: int | None = None) -> pd.DataFrame:
         """Annual revenue lift when every team's habit index rises by ``habit_change`` points.

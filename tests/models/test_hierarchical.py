@@ -193,6 +193,27 @@ def test_required_change_not_reachable_is_said_plainly(fit):
     assert not impossible["reachable"] and "not reachable" in impossible["note"]
 
 
+@pytest.mark.parametrize("level", ["population", "region"])
+@pytest.mark.parametrize("threshold", [0.0, 5.0, 8.0, 9.5, 10.0, 10.5, 12.0])
+def test_required_change_agrees_with_prob_above_everywhere(fit, level, threshold):
+    """Reachable exactly when P at the top of the habit scale reaches the target; then P(required) hits it; otherwise no interval."""
+    table = fit.required_habit_change(threshold=threshold, prob=0.8, level=level)
+    for _, row in table.iterrows():
+        at_top = fit.prob_above(threshold, habit_change=100 - row["current_habit"], level=level).set_index("unit").loc[row["unit"], "mean"]
+        assert row["reachable"] == (at_top >= 0.8)
+        if row["reachable"]:
+            reached = fit.prob_above(threshold, habit_change=row["required_change"], level=level).set_index("unit").loc[row["unit"], "mean"]
+            assert reached == pytest.approx(0.8, abs=1e-6) if row["required_change"] > 0 else reached >= 0.8
+            assert row["share_reachable"] > 0
+        else:
+            assert np.isnan(row["required_change"]) and np.isnan(row["hdi_low"]) and np.isnan(row["hdi_high"])
+            assert "not reachable" in row["note"]
+        if threshold > 10:
+            assert row["share_reachable"] == 0 and at_top == 0
+        if threshold <= 0:
+            assert row["required_change"] == 0 and at_top == 1
+
+
 def test_team_required_change_recovers_truth(fit, study):
     """Truth per team: (8 + z(0.8) sigma - expected score in its latest period) / slope, in habit points."""
     from scipy import stats
