@@ -144,8 +144,8 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[str], list[ValidationIss
         for line, cells in rows[1:]:
             records.append([None if v == "" else v for v in (cells + [""] * width)[:width]])
             labels.append(f"{name}!{line}" if len(sheets) > 1 else line)
-    frame = pd.DataFrame.from_records(records, columns=range(width), index=labels) if records else pd.DataFrame(columns=range(width))
-    return frame.astype(object), header, []
+    frame = pd.DataFrame(records, columns=list(range(width)), index=labels or None, dtype=object)
+    return frame, header, []
 
 
 def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]]:

@@ -299,8 +299,9 @@ def test_from_frames_with_a_non_frame_is_a_validation_error():
         bs.Panel.from_frames({"team": ["A"]})
 
 
-def test_all_empty_measure_keeps_rows(tmp_path, tables):
-    d = tables["deliverables"].assign(service_level=np.nan)
-    write(tmp_path, replace_table(tables, "deliverables", d))
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "excel"])
+def test_all_empty_measure_keeps_rows(tmp_path, tables, fmt):
+    d = tables["deliverables"].assign(service_level=np.nan, fcr=np.nan)  # two empty columns, one of them inside the table
+    write(tmp_path, replace_table(tables, "deliverables", d), {"deliverables": fmt})
     panel = bs.load_panel(tmp_path)
-    assert panel.n_rows == len(d)
+    assert panel.n_rows == len(d) and panel.data["csat"].notna().all() and panel.data["fcr"].isna().all()
