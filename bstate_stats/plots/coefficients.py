@@ -16,10 +16,12 @@ def plot_coefficients(summary: pd.DataFrame, *, title: str = "", change: float =
     table = table[table["term"] != "Intercept"]
     fig, ax = plt.subplots(figsize=(6.5, 0.6 * len(table) + 1.5))
     y = range(len(table))
-    ax.errorbar(table["estimate"] * change, list(y), xerr=[(table["estimate"] - table["conf_low"]) * change, (table["conf_high"] - table["estimate"]) * change], fmt="o", color="#1f4e79", capsize=4)
+    estimate = table["estimate"] * change
+    ends = pd.concat([table["conf_low"] * change, table["conf_high"] * change], axis=1)  # a negative change swaps the ends
+    ax.errorbar(estimate, list(y), xerr=[estimate - ends.min(axis=1), ends.max(axis=1) - estimate], fmt="o", color="#1f4e79", capsize=4)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(list(y), table["term"])
-    ax.set_xlabel("estimate" + (f" per +{change:g} units" if change != 1 else ""))
+    ax.set_xlabel("estimate" + (f" per {change:+g} units" if change != 1 else ""))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -145,6 +146,9 @@ def _check_values(data: DataSection, model: ModelSection, fixed_effects: FixedEf
         problems.append(f"[model] outcome {model.outcome!r} is also listed in drivers")
     if not model.outcome:
         problems.append("[model] outcome: a column name is needed")
+    for key in ("threshold", "habit_change"):
+        if not math.isfinite(getattr(model, key)):
+            problems.append(f"[model] {key} = {getattr(model, key)}: a finite number is needed")
     if not 0 < model.target_prob < 1:
         problems.append(f"[model] target_prob = {model.target_prob}: a probability strictly between 0 and 1")
     if not 0 < fixed_effects.level < 1:
