@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+TABLE_NAMES = ("deliverables", "habits", "relationships")
 
 
 def _seed(text: str) -> int:
@@ -44,6 +45,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.exists():
         print(f"bstate-stats validate: {path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    if args.mapping is not None and not args.mapping.is_file():
+        print(f"bstate-stats validate: mapping file {args.mapping} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    if path.is_file() and path.stem.lower() not in TABLE_NAMES:
+        print(f"bstate-stats validate: give the folder that holds the tables ({', '.join(TABLE_NAMES)}), not the file {path.name}", file=sys.stderr)
         return EXIT_USAGE
     directory = path if path.is_dir() else path.parent
     report = validate(directory, mapping=args.mapping)
@@ -87,6 +94,10 @@ def _run_and_report(config, out: Path, *, force: bool, strict: bool, report: boo
 def _cmd_run(args: argparse.Namespace) -> int:
     from bstate_stats.reporting.config import load_config
 
+    if not args.config.is_file():
+        what = "is a folder, not a config file" if args.config.is_dir() else "does not exist"
+        print(f"bstate-stats run: {args.config} {what}", file=sys.stderr)
+        return EXIT_USAGE
     return _run_and_report(load_config(args.config), args.out, force=args.force, strict=args.strict, report=not args.no_report)
 
 

@@ -77,12 +77,17 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
 
 
 def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
-    """Read a CSV as text; UTF-8 (with or without BOM) first, Latin-1 as fallback. Also returns the header as written."""
+    """Read a CSV as text: UTF-8 (with or without BOM) first, then Windows-1252 (Excel's export), then Latin-1.
+
+    Also returns the header as written (pandas would rename a repeated header).
+    """
     options = dict(dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig", **options), "utf-8", _csv_header(path, "utf-8-sig")
-    except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="latin-1", **options), "latin-1", _csv_header(path, "latin-1")
+    for encoding, label in (("utf-8-sig", "utf-8"), ("cp1252", "windows-1252"), ("latin-1", "latin-1")):
+        try:
+            return pd.read_csv(path, encoding=encoding, **options), label, _csv_header(path, encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -179,10 +184,10 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
     try:
         if kind == "csv":
             frame, encoding, header = _read_csv_text(path)
-            if encoding == "latin-1":
+            if encoding != "utf-8":
                 issues.append(
                     ValidationIssue.build(
-                        "warning", source, None, "encoding utf-8", "file is not valid UTF-8; it was read as Latin-1 (check accented names)"
+                        "warning", source, None, "encoding utf-8", f"file is not valid UTF-8; it was read as {encoding} (check accented names and symbols such as €)"
                     )
                 )
         elif kind == "parquet":

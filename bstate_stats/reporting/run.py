@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bstate_stats.io.run_folder import RunExistsError, RunFolder  # noqa: E402
+from bstate_stats.panel.io import find_table_files  # noqa: E402
 from bstate_stats.reporting.config import AnalysisConfig  # noqa: E402
 
 __all__ = ["RunExistsError", "RunOutcome", "run_analysis"]
@@ -71,7 +72,7 @@ def run_analysis(config: AnalysisConfig, out: str | Path, *, force: bool = False
 def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[str], None]) -> tuple[str, dict]:
     import bstate_stats as bs
 
-    inputs = sorted(p for p in config.data_directory.glob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".xlsx"))
+    inputs = sorted(p for table in ("deliverables", "habits", "relationships") for p in find_table_files(config.data_directory, table))
     seeds = {"hierarchical": config.seeds.hierarchical, "bootstrap": config.seeds.bootstrap}
     m = config.model
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -352,3 +353,25 @@ class _FixedParser:
 
     def parse_args(self, argv):
         return self.args
+
+
+def test_cli_run_killed_midway_leaves_nothing_that_looks_complete(tmp_path, capsys):
+    """A real `bstate-stats run` killed while it writes: no manifest, the report refuses, the next run takes over."""
+    data = tmp_path / "data"
+    bs.simulate.case_study(seed=3, n_regions=3, teams_per_region=3, n_periods=8, programme_start=3, ramp_periods=3).write(data)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[data]\ndirectory = "{data}"\n[hierarchical]\nenabled = false\n[fixed_effects]\nbootstrap_reps = 9\nchain_reps = 3\n')
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "bstate_stats.cli", "run", str(config), "--out", str(out), "--no-report"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out / "tables" / "validation.csv").exists():
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert (out / "tables" / "validation.csv").exists() and not (out / MANIFEST).exists()
+    assert main(["report", "--run", str(out)]) == 1
+    assert "did not finish" in capsys.readouterr().err
+    assert main(["run", str(config), "--out", str(out), "--no-report"]) == 0
+    captured = capsys.readouterr().out
+    assert "stopped without finishing" in captured and f"process id {run.pid}" in captured
+    assert read_manifest(out)["status"] == "ok" and not (out / LOCK).exists()

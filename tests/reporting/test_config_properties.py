@@ -115,7 +115,7 @@ def hostile_run(model: dict, effects: str, cluster: str, data_dir: Path, capsys)
         code = main(["run", str(path), "--out", str(Path(tmp) / "out"), "--no-report"])
         out = capsys.readouterr()
         assert_clean_exit(code, out.err)
-        event(f"exit {code}: {out.err.split(':')[1].strip()[:40] if code else 'finished'}")
+        event(f"exit {code}: {out.err.split(': ', 2)[-1].strip()[:40] if code else 'finished'}")
         if code == 0:
             assert (Path(tmp) / "out" / "manifest.json").exists()
 
@@ -123,7 +123,7 @@ def hostile_run(model: dict, effects: str, cluster: str, data_dir: Path, capsys)
 HOSTILE = dict(model=model_values, effects=st.sampled_from(["twoway", "team", "period", "none"]), cluster=st.sampled_from(["team", "region", "twoway"]))
 
 
-@settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(**HOSTILE)
 def test_real_runs_with_hostile_model_settings_end_cleanly(model, effects, cluster, data_dir, capsys):
     """A fixed sample of hostile settings (derandomised, so the fast suite is repeatable); the wide search is slow."""
@@ -131,7 +131,7 @@ def test_real_runs_with_hostile_model_settings_end_cleanly(model, effects, clust
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(**HOSTILE)
 def test_real_runs_with_hostile_model_settings_wide_search(model, effects, cluster, data_dir, capsys):
     hostile_run(model, effects, cluster, data_dir, capsys)

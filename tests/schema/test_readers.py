@@ -305,3 +305,12 @@ def test_all_empty_measure_keeps_rows(tmp_path, tables, fmt):
     write(tmp_path, replace_table(tables, "deliverables", d), {"deliverables": fmt})
     panel = bs.load_panel(tmp_path)
     assert panel.n_rows == len(d) and panel.data["csat"].notna().all() and panel.data["fcr"].isna().all()
+
+
+def test_windows_1252_export_keeps_the_euro_sign(tmp_path, tables):
+    d = tables["deliverables"].assign(region=lambda f: f["region"].replace("North", "Nord–€"))
+    write(tmp_path, {k: v for k, v in tables.items() if k != "deliverables"})
+    (tmp_path / "deliverables.csv").write_bytes(d.to_csv(index=False).encode("cp1252"))
+    panel = bs.load_panel(tmp_path)
+    assert "Nord–€" in panel.regions
+    assert "windows-1252" in issues_for(panel.report, "encoding", "warning")[0].message
