@@ -10,7 +10,17 @@ Data flow: schema -> panel -> models -> results -> reports.
 from importlib.metadata import PackageNotFoundError, version
 
 from bstate_stats import simulate
-from bstate_stats.errors import BStateError, ConfigError, EstimationWarning, SpecificationError, ValidationError
+from bstate_stats.errors import (
+    BStateError,
+    ColumnError,
+    ConfigError,
+    EstimationWarning,
+    OutputError,
+    RunFolderError,
+    RunLockedError,
+    SpecificationError,
+    ValidationError,
+)
 from bstate_stats.models.fixed_effects import FixedEffectsSpec, fixed_effects
 from bstate_stats.models.hierarchical import HierarchicalSpec, hierarchical, prior_predictive_check
 from bstate_stats.models.priors import Priors
@@ -33,6 +43,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "BStateError",
+    "ColumnError",
     "ColumnMapping",
     "ComparisonTable",
     "ConfigError",
@@ -58,7 +69,10 @@ __all__ = [
     "team_effects_f_test",
     "threshold_model",
     "ModelFrame",
+    "OutputError",
     "Panel",
+    "RunFolderError",
+    "RunLockedError",
     "SpecificationError",
     "ValidationError",
     "ValidationIssue",

@@ -204,6 +204,10 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
     mapping = ColumnMapping.from_dict(mapping)
     schemas = load_schemas()
     report = ValidationReport()
+    if directory is not None and not directory.is_dir():
+        what = "is a file, not a folder" if directory.exists() else "does not exist"
+        report.add(ValidationIssue.build("error", str(directory), None, "data folder exists", f"the data folder {what}"))
+        return None, report
     checked: dict[str, CheckedTable] = {}
     for name in ("deliverables", "habits", "relationships"):
         given = tables.get(name)
@@ -218,6 +222,9 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
         if not _mapping_fits(name, raw, mapping, report):
             continue
         raw = dataclasses.replace(raw, frame=mapping.rename(name, raw.frame))
+        if name != "deliverables" and "region" in raw.frame.columns:
+            report.add(ValidationIssue.build("warning", raw.source, "region", "region from deliverables", "regions are taken from the deliverables table; this column is not used"))
+            raw = dataclasses.replace(raw, frame=raw.frame.drop(columns="region"))
         table, table_report = _check_one(name, raw, schemas[name], mapping)
         report.extend(_name_user_columns(table_report.issues, name, mapping))
         checked[name] = table

@@ -7,6 +7,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from bstate_stats.errors import ConfigError
 from bstate_stats.panel.assemble import panel_from_tables, validate_tables
 from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.panel import Panel
@@ -29,7 +30,7 @@ def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str 
     ValidationError
         Listing every problem found (file, column, rows, rule, values seen).
     """
-    return panel_from_tables({}, directory=Path(directory), mapping=_mapping(mapping))
+    return panel_from_tables({}, directory=_folder(directory), mapping=_mapping(mapping))
 
 
 def validate(source: str | Path | Mapping[str, pd.DataFrame], *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> ValidationReport:
@@ -37,8 +38,14 @@ def validate(source: str | Path | Mapping[str, pd.DataFrame], *, mapping: Column
     if isinstance(source, Mapping):
         _, report = validate_tables(source, mapping=_mapping(mapping))
     else:
-        _, report = validate_tables({}, directory=Path(source), mapping=_mapping(mapping))
+        _, report = validate_tables({}, directory=_folder(source), mapping=_mapping(mapping))
     return report
+
+
+def _folder(directory: object) -> Path:
+    if not isinstance(directory, (str, Path)):
+        raise ConfigError(f"expected the path of a data folder, got {type(directory).__name__}")
+    return Path(directory)
 
 
 def _mapping(mapping) -> ColumnMapping:

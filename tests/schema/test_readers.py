@@ -314,3 +314,21 @@ def test_windows_1252_export_keeps_the_euro_sign(tmp_path, tables):
     panel = bs.load_panel(tmp_path)
     assert "Nord–€" in panel.regions
     assert "windows-1252" in issues_for(panel.report, "encoding", "warning")[0].message
+
+
+def test_region_column_in_habits_is_not_used_and_said(tmp_path, tables):
+    with_region = tables["habits"].merge(tables["deliverables"][["team", "period", "region"]])
+    write(tmp_path, replace_table(tables, "habits", with_region))
+    panel = bs.load_panel(tmp_path)
+    assert panel.n_rows == len(tables["deliverables"]) and issues_for(panel.report, "region from deliverables", "warning")
+    mapped = bs.validate(tmp_path, mapping={"relationships": {"customer_focus": "region"}})
+    assert mapped.ok and len(issues_for(mapped, "region from deliverables", "warning")) == 2
+
+
+def test_data_folder_that_is_missing_or_not_a_path(tmp_path):
+    report = bs.validate(tmp_path / "nope")
+    assert [i.rule for i in report.issues] == ["data folder exists"]
+    with pytest.raises(bs.ConfigError, match="path of a data folder"):
+        bs.validate(None)
+    with pytest.raises(bs.ValidationError, match="does not exist"):
+        bs.load_panel(tmp_path / "nope")
