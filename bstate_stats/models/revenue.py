@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from bstate_stats.errors import ColumnError, SpecificationError
+from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
 from bstate_stats.models.fixed_effects import Cluster, Effects, FixedEffectsSpec, _pyfixest_fit, fixed_effects
 from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import RendersSummary
@@ -240,14 +240,19 @@ def habit_to_revenue(
     teams = sat_frame.index.get_level_values("team").unique().to_numpy()
     window_frame = window.reset_index(level="period", drop=True).set_index("t", append=True)
     samplers = [_TeamResampler(f) for f in (sat_frame, rev_frame, window_frame)]
-    draws = []
+    draws, failed = [], 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in tqdm(range(reps), desc="habit -> revenue bootstrap", disable=not progress, leave=False):
             draw = rng.choice(teams, size=len(teams), replace=True)
             sat_b, rev_b, win_b = (sampler.sample(draw) for sampler in samplers)
-            b, l = estimate(sat_b, rev_b)
+            try:
+                b, l = estimate(sat_b, rev_b)
+            except (ValueError, KeyError, np.linalg.LinAlgError):  # a resample in which a link is not identified
+                failed += 1
+                continue
             draws.append(_chain_lift(b, l, win_b, satisfaction, revenue, habit_change, threshold, scale)[0])
+    notes = _replicate_notes(failed, reps, threshold)
     components = {
         "satisfaction per habit point": beta,
         "log revenue lift at threshold": lam,
@@ -255,4 +260,18 @@ def habit_to_revenue(
         "share at or above threshold (window, after)": after,
     }
     labels = (panel.period_label(last_t[0]), panel.period_label(last_t[-1]))
-    return HabitRevenueChain(habit_change, threshold, point, np.asarray(draws), level, components, labels, ppy, len(teams))
+    return HabitRevenueChain(habit_change, threshold, point, np.asarray(draws), level, components, labels, ppy, len(teams), notes)
+
+
+def _replicate_notes(failed: int, reps: int, threshold: float) -> list[str]:
+    """Say how many bootstrap replicates could not identify a link; refuse when too few are left for an interval."""
+    if not failed:
+        return []
+    message = (
+        f"{failed} of {reps} bootstrap replicates could not identify a link of the chain (in those resamples of teams "
+        f"no or every team-period is at or above {threshold:g}, or the habit index does not vary); they are left out"
+    )
+    if reps - failed < 2:
+        raise SpecificationError(message + ", and too few are left for an interval")
+    warnings.warn(message + ("; with more than 10% left out the interval is unreliable" if failed > 0.1 * reps else ""), EstimationWarning, stacklevel=3)
+    return [message]

@@ -89,3 +89,13 @@ def test_habits_improved_without_habit_items(small_study):
     panel = bs.Panel.from_frames(small_study.deliverables)
     with pytest.raises(bs.SpecificationError, match="no habit items"):
         panel.habits_improved()
+
+
+def test_chain_replicates_that_cannot_identify_a_link_are_counted(panel):
+    """One team-period at the threshold: resamples without that team cannot estimate the threshold's lift."""
+    top = float(panel.data["csat"].max())
+    with pytest.warns(bs.EstimationWarning, match=r"(\d+) of 30 bootstrap replicates could not identify") as caught:
+        chain = bs.habit_to_revenue(panel, threshold=top, reps=30, progress=False)
+    failed = int(next(w for w in caught if "replicates could not" in str(w.message)).message.args[0].split(" of ")[0])
+    assert 0 < failed < 30 and len(chain.draws) == 30 - failed
+    assert any("left out" in note for note in chain.notes())
