@@ -170,16 +170,6 @@ def frame_writer(frame: pd.DataFrame, suffix: str, *, index: bool = False) -> Ca
     return lambda p: frame.to_csv(p, index=index, lineterminator="\n", float_format="%.10g")
 
 
-def frame_writer(frame: pd.DataFrame, suffix: str, *, index: bool = False) -> Callable[[Path], None]:
-    """A function writing ``frame`` to a path as CSV, Parquet (``.parquet``) or Excel (``.xlsx``)."""
-    suffix = suffix.lower()
-    if suffix == ".parquet":
-        return lambda p: frame.to_parquet(p, index=index)
-    if suffix == ".xlsx":
-        return lambda p: frame.to_excel(p, index=index, engine="openpyxl")
-    return lambda p: frame.to_csv(p, index=index, lineterminator="\n", float_format="%.10g")
-
-
 def write_frame(path: str | Path, frame: pd.DataFrame, *, index: bool = False) -> Path:
     """A DataFrame as CSV (or Parquet / Excel by suffix), written atomically with stable float formatting."""
     return write_atomic(path, frame_writer(frame, Path(path).suffix, index=index))

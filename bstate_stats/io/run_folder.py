@@ -16,6 +16,7 @@ finds the lock file left behind, says so, and takes over.
 
 from __future__ import annotations
 
+import fcntl  # POSIX advisory locks: released by the kernel when a run dies
 import json
 import os
 import re
@@ -185,8 +186,6 @@ class FolderLock:
 
     def acquire(self) -> "FolderLock":
         """Take the lock or raise :class:`RunLockedError` naming the run that holds it."""
-        import fcntl
-
         for _ in range(10):
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
