@@ -87,8 +87,16 @@ def _entries(folder: Path) -> tuple[list[str], list[str]]:
 
 
 def _named(paths: list[str]) -> str:
-    shown = ", ".join(paths[:MAX_NAMED])
-    return shown + (f" and {len(paths) - MAX_NAMED} more" if len(paths) > MAX_NAMED else "")
+    """A few paths by name; many grouped by their top folder (``.venv/ (34000 files)``)."""
+    if len(paths) <= MAX_NAMED:
+        return ", ".join(paths)
+    groups: dict[str, int] = {}
+    for path in paths:
+        top = path.split("/", 1)[0] + ("/" if "/" in path else "")
+        groups[top] = groups.get(top, 0) + 1
+    named = [f"{top} ({count} file{'s' if count > 1 else ''})" if top.endswith("/") else top for top, count in groups.items()]
+    shown = ", ".join(named[:MAX_NAMED])
+    return shown + (f" and {len(named) - MAX_NAMED} more" if len(named) > MAX_NAMED else "")
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[str], list[ValidationIss
     records, labels = [], []
     for name, rows in sheets.items():
         for line, cells in rows[1:]:
-            records.append([None if v == "" else v for v in (cells + [""] * width)[:width]])
+            records.append([None if isinstance(v, str) and not v.strip() else v for v in (cells + [""] * width)[:width]])
             labels.append(f"{name}!{line}" if len(sheets) > 1 else line)
     frame = pd.DataFrame(records, columns=list(range(width)), index=labels or None, dtype=object)
     return frame, header, []

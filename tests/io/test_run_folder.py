@@ -375,3 +375,12 @@ def test_cli_run_killed_midway_leaves_nothing_that_looks_complete(tmp_path, caps
     captured = capsys.readouterr().out
     assert "stopped without finishing" in captured and f"process id {run.pid}" in captured
     assert read_manifest(out)["status"] == "ok" and not (out / LOCK).exists()
+
+
+def test_many_foreign_files_are_named_by_folder(tmp_path):
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    for k in range(30):
+        (tmp_path / ".venv" / "lib" / f"m{k}.py").write_text("")
+    (tmp_path / "README.md").write_text("")
+    with pytest.raises(RunFolderError, match=r"\.venv/ \(30 files\), README\.md"):
+        RunFolder.claim(tmp_path, config=CONFIG)
