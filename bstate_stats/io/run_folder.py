@@ -8,19 +8,16 @@ bstate runs; a folder holding anything else is refused, with or without
 ``--force``, naming the files. Files a run did not write are never deleted,
 overwritten or certified in its manifest.
 
-One run at a time: ``.bstate-run.lock`` is held with an exclusive ``flock``
+One run at a time: the folder's lock (:mod:`bstate_stats.io.lock`) is held
 for the whole run, so a second run into the same folder is refused before it
-writes anything. The kernel releases the lock when a run dies; the next run
-finds the lock file left behind, says so, and takes over.
+writes anything.
 """
 
 from __future__ import annotations
 
-import fcntl  # POSIX advisory locks: released by the kernel when a run dies
 import json
 import os
 import re
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,12 +26,20 @@ from typing import Callable
 
 import pandas as pd
 
-from bstate_stats.errors import OutputError, RunFolderError, RunLockedError
-from bstate_stats.io.atomic import describe_os_error, file_hash, frame_writer, make_folder, text_writer, write_atomic, write_text
+from bstate_stats.errors import OutputError, RunFolderError
+from bstate_stats.io.atomic import (
+    describe_os_error,
+    file_hash,
+    frame_writer,
+    make_folder,
+    text_writer,
+    write_atomic,
+    write_text,
+)
+from bstate_stats.io.lock import LOCK_NAME, FolderLock, read_json
 from bstate_stats.io.provenance import package_versions
 
 JOURNAL = ".bstate-run.json"
-LOCK = ".bstate-run.lock"
 MANIFEST = "manifest.json"
 JOURNAL_FORMAT = "bstate-run/1"
 LEGACY_RUN_FILES = frozenset({"report.html"})  # written after the manifest by runs of version 0.1
@@ -47,22 +52,14 @@ class RunExistsError(RunFolderError):
 
 
 # -- reading a folder -----------------------------------------------------------------
-def _read_json(path: Path) -> dict | None:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def read_manifest(folder: str | Path) -> dict | None:
     """The run's manifest, or None when the folder holds no finished run."""
-    manifest = _read_json(Path(folder) / MANIFEST)
+    manifest = read_json(Path(folder) / MANIFEST)
     return manifest if manifest is not None and isinstance(manifest.get("outputs"), dict) else None
 
 
 def _journal(folder: Path) -> dict[str, str | None] | None:
-    journal = _read_json(folder / JOURNAL)
+    journal = read_json(folder / JOURNAL)
     if journal is None or journal.get("format") != JOURNAL_FORMAT or not isinstance(journal.get("files"), dict):
         return None
     return dict(journal["files"])
@@ -80,7 +77,7 @@ def _entries(folder: Path) -> tuple[list[str], list[str]]:
         for name in names:
             path = base / name
             relative = str(path.relative_to(folder))
-            if relative == LOCK:
+            if relative == LOCK_NAME:
                 continue
             (files if path.is_file() and not path.is_symlink() else others).append(relative)
     return sorted(files), sorted(others)
@@ -164,88 +161,6 @@ def inspect_folder(path: str | Path) -> FolderState:
         else:
             foreign.append(name)
     return FolderState(folder, owned, sorted(foreign), changed, manifest)
-
-
-# -- the lock ---------------------------------------------------------------------------
-def _lock_info() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-
-
-def _describe_holder(info: dict | None) -> str:
-    if not info:
-        return "a run"
-    return f"run with process id {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started', '?')}"
-
-
-@dataclass
-class FolderLock:
-    """An exclusive lock on a run folder, held from the start of a run to its end.
-
-    ``stale`` describes the lock file a killed run left behind, when there was one.
-    """
-
-    folder: Path
-    stale: str | None = None
-    _fd: int | None = None
-
-    @property
-    def path(self) -> Path:
-        return self.folder / LOCK
-
-    def acquire(self) -> "FolderLock":
-        """Take the lock or raise :class:`RunLockedError` naming the run that holds it."""
-        for _ in range(10):
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise describe_os_error(exc, "create a lock in", self.folder) from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = _read_json(self.path)
-                os.close(fd)
-                raise RunLockedError(
-                    f"{self.folder} is in use by another {_describe_holder(holder)}: "
-                    "two runs must not write into one folder; wait for it to finish or choose another --out"
-                ) from None
-            if self._same_file(fd):
-                break
-            os.close(fd)  # the holder removed the file between our open and lock: try again
-        else:  # pragma: no cover - needs a pathological race
-            raise RunLockedError(f"{self.folder}: could not take the run lock")
-        previous = os.read(fd, 4096)
-        if previous.strip():
-            try:
-                info = json.loads(previous)
-            except ValueError:
-                info = None
-            self.stale = (
-                f"found a lock left by a {_describe_holder(info if isinstance(info, dict) else None)} "
-                "that stopped without finishing (killed or crashed); its files are replaced by this run"
-            )
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps(_lock_info()).encode())
-        os.fsync(fd)
-        self._fd = fd
-        return self
-
-    def _same_file(self, fd: int) -> bool:
-        try:
-            return os.fstat(fd).st_ino == os.stat(self.path).st_ino
-        except FileNotFoundError:
-            return False
-
-    def release(self) -> None:
-        """Remove the lock file and let go of the lock."""
-        if self._fd is None:
-            return
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError:
-            pass  # a lock file that cannot be removed is reported as stale by the next run
-        os.close(self._fd)
-        self._fd = None
 
 
 # -- the run folder -------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import bstate_stats as bs
 from bstate_stats.cli import main
 from bstate_stats.errors import OutputError, RunFolderError, RunLockedError
 from bstate_stats.io.atomic import file_hash
+from bstate_stats.io.lock import LOCK_NAME as LOCK
 from bstate_stats.io.run_folder import (
     JOURNAL,
-    LOCK,
     MANIFEST,
     RunExistsError,
     RunFolder,
