@@ -11,11 +11,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
-from bstate_stats.models.fixed_effects import Cluster, Effects, FixedEffectsSpec, _pyfixest_fit, fixed_effects
+from bstate_stats.models.fixed_effects import (
+    Cluster,
+    Effects,
+    FixedEffectsSpec,
+    _pyfixest_fit,
+    fixed_effects,
+)
 from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import RendersSummary
 from bstate_stats.results.fixed_effects import FixedEffectsResults
-
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import pandas as pd
 from bstate_stats.panel import checks, derived
 from bstate_stats.panel.io import RawTable, find_table_files, frame_table, read_table
 from bstate_stats.panel.mapping import ColumnMapping
-from bstate_stats.panel.periods import label_series
 from bstate_stats.panel.panel import HABIT_INDEX, RELATIONSHIP_INDEX, Panel
+from bstate_stats.panel.periods import label_series
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 from bstate_stats.schema.spec import SCALES, ColumnSpec, TableSchema, load_schemas
 from bstate_stats.schema.validate import CheckedTable, check_table

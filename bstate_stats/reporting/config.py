@@ -11,7 +11,7 @@ from typing import Any
 from bstate_stats.errors import BStateError, ConfigError
 from bstate_stats.models.fixed_effects import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
-from bstate_stats.models.priors import Priors
+from bstate_stats.models.hierarchical.priors import Priors
 from bstate_stats.panel.mapping import ColumnMapping
 
 

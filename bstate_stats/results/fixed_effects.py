@@ -12,8 +12,8 @@ import pandas as pd
 from scipy import stats
 
 from bstate_stats.errors import ColumnError, SpecificationError
-from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.io.atomic import write_text
+from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.results.base import RendersSummary
 
 if TYPE_CHECKING:  # pragma: no cover

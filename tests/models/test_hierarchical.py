@@ -12,8 +12,10 @@ from pymc.testing import mock_sample
 
 import bstate_stats as bs
 from bstate_stats.diagnostics.convergence import ConvergenceWarning
-from bstate_stats.models.hierarchical import HierarchicalSpec, _team_pilot, build_model, prepare_data
-from bstate_stats.results.hierarchical import BAYES_COLUMNS, HierarchicalResults
+from bstate_stats.models.hierarchical.build import build_model
+from bstate_stats.models.hierarchical.design import _team_pilot, prepare_data
+from bstate_stats.models.hierarchical.results import BAYES_COLUMNS, HierarchicalResults
+from bstate_stats.models.hierarchical.spec import HierarchicalSpec
 
 DRIVERS = ["habit_index", "relationship_index"]
 
@@ -64,7 +66,10 @@ def test_model_is_well_posed(small_study, team_effects):
 
 
 def test_large_panel_says_how_long_to_expect():
-    from bstate_stats.models.hierarchical import LARGE_PANEL_ROWS, _warn_about_shape
+    from bstate_stats.models.hierarchical.design import LARGE_PANEL_ROWS
+    from bstate_stats.models.hierarchical.design import (
+        warn_about_shape as _warn_about_shape,
+    )
 
     n_rows = 2 * LARGE_PANEL_ROWS
     arrays = {"y": np.zeros(n_rows), "team_idx": np.arange(n_rows) % 100, "team_region_idx": np.arange(100) % 4}
@@ -74,7 +79,7 @@ def test_large_panel_says_how_long_to_expect():
 
 def test_split_censored_likelihood_equals_pm_censored(monkeypatch):
     """Interior rows Normal + bound rows censored == pm.Censored on every row (same point, same log density)."""
-    import bstate_stats.models.hierarchical as hierarchical_module
+    import bstate_stats.models.hierarchical.build as hierarchical_module
 
     ceiling = bs.simulate.case_study(seed=7, n_regions=2, teams_per_region=4, n_periods=8, baseline_csat=8.8, noise_sd=1.0)
     spec = HierarchicalSpec("csat", tuple(DRIVERS), 0)

@@ -18,8 +18,10 @@ from scipy import optimize, stats
 
 from bstate_stats.diagnostics.convergence import DiagnosticsReport, check_convergence
 from bstate_stats.errors import SpecificationError
-from bstate_stats.panel.ledger import ExclusionLedger, LedgerEntry
 from bstate_stats.io.atomic import write_atomic
+from bstate_stats.models.hierarchical.priors import Priors
+from bstate_stats.models.hierarchical.spec import HierarchicalSpec
+from bstate_stats.panel.ledger import ExclusionLedger, LedgerEntry
 from bstate_stats.results.base import RendersSummary
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -332,9 +334,6 @@ class HierarchicalResults(RendersSummary):
     @classmethod
     def load(cls, path: str | Path) -> "HierarchicalResults":
         """Read a saved posterior; convergence is checked again from the stored draws."""
-        from bstate_stats.models.hierarchical import HierarchicalSpec
-        from bstate_stats.models.priors import Priors
-
         try:
             idata = az.from_netcdf(str(path))
         except (OSError, ValueError) as exc:
