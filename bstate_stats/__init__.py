@@ -21,33 +21,24 @@ from bstate_stats.errors import (
     SpecificationError,
     ValidationError,
 )
-from bstate_stats.models.fixed_effects import FixedEffectsSpec, fixed_effects
-from bstate_stats.models.hierarchical import (
-    HierarchicalSpec,
-    hierarchical,
-    prior_predictive_check,
-)
-from bstate_stats.models.hierarchical.priors import Priors
-from bstate_stats.models.hierarchical.results import HierarchicalResults
-from bstate_stats.models.revenue import (
-    HabitRevenueChain,
-    RevenueResults,
-    habit_to_revenue,
-    revenue_model,
-)
-from bstate_stats.models.specification import (
+from bstate_stats.models.fixed_effects import (
+    ComparisonTable,
+    FixedEffectsResults,
+    FixedEffectsSpec,
     SpecificationTest,
+    compare,
+    fixed_effects,
     hausman,
     mundlak,
     team_effects_f_test,
 )
+from bstate_stats.models.hierarchical import HierarchicalResults, HierarchicalSpec, Priors, hierarchical, prior_predictive_check
+from bstate_stats.models.revenue import HabitRevenueChain, RevenueResults, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import ThresholdResults, threshold_model
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.load import load_panel, validate
 from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.panel import ModelFrame, Panel
-from bstate_stats.results.fixed_effects import FixedEffectsResults
-from bstate_stats.results.tables import ComparisonTable, compare
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 
 try:

@@ -11,16 +11,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
-from bstate_stats.models.fixed_effects import (
-    Cluster,
-    Effects,
-    FixedEffectsSpec,
-    _pyfixest_fit,
-    fixed_effects,
-)
+from bstate_stats.models.fixed_effects.engines import pyfixest_fit
+from bstate_stats.models.fixed_effects.estimate import fixed_effects
+from bstate_stats.models.fixed_effects.results import FixedEffectsResults
+from bstate_stats.models.fixed_effects.spec import Cluster, Effects, FixedEffectsSpec
 from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import RendersSummary
-from bstate_stats.results.fixed_effects import FixedEffectsResults
 
 
 @dataclass(frozen=True)
@@ -227,8 +223,8 @@ def habit_to_revenue(
     rev_spec = FixedEffectsSpec(f"log_{revenue}", (indicator,), cluster="team")
 
     def estimate(sat: pd.DataFrame, rev: pd.DataFrame) -> tuple[float, float]:
-        beta = _pyfixest_fit(sat, satisfaction, drivers, spec, team_fe=True, period_fe=True, intercept=True).params[habit]
-        lam = _pyfixest_fit(rev, f"log_{revenue}", [indicator], rev_spec, team_fe=True, period_fe=True, intercept=True).params[indicator]
+        beta = pyfixest_fit(sat, satisfaction, drivers, spec, team_fe=True, period_fe=True, intercept=True).params[habit]
+        lam = pyfixest_fit(rev, f"log_{revenue}", [indicator], rev_spec, team_fe=True, period_fe=True, intercept=True).params[indicator]
         return float(beta), float(lam)
 
     last_t = np.sort(with_columns.data["t"].unique())[-ppy:]

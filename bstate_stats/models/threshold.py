@@ -13,11 +13,12 @@ from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
-from bstate_stats.models.fixed_effects import Cluster, Effects, fixed_effects
+from bstate_stats.models.fixed_effects.estimate import fixed_effects
+from bstate_stats.models.fixed_effects.results import FixedEffectsResults
+from bstate_stats.models.fixed_effects.spec import Cluster, Effects
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import RendersSummary
-from bstate_stats.results.fixed_effects import FixedEffectsResults
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bstate_stats.errors import BStateError, ConfigError
-from bstate_stats.models.fixed_effects import FixedEffectsSpec
+from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
 from bstate_stats.models.hierarchical.priors import Priors
 from bstate_stats.panel.mapping import ColumnMapping

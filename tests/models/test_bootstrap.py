@@ -9,7 +9,7 @@ import pytest
 from wildboottest.wildboottest import WildboottestCL
 
 import bstate_stats as bs
-from bstate_stats.models.bootstrap import _pvalue, _run_bootstrap, _WildBootstrapCRV1
+from bstate_stats.inference.bootstrap import _pvalue, _run_bootstrap, _WildBootstrapCRV1
 
 
 def _run(cls, X, y, clusters, seed):

@@ -10,94 +10,25 @@ lags from the index, few-cluster wild bootstrap, and one results object.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence, get_args
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import pyfixest as pf
 
 from bstate_stats.errors import EstimationWarning, SpecificationError
-from bstate_stats.models import bootstrap
+from bstate_stats.inference import bootstrap
+from bstate_stats.models.fixed_effects.engines import Fit, cluster_ids, level_codes, pyfixest_fit, random_effects_fit
+from bstate_stats.models.fixed_effects.results import FixedEffectsResults
+from bstate_stats.models.fixed_effects.spec import FEW_CLUSTERS, Cluster, Effects, Estimator, FixedEffectsSpec, SmallSample
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
-from bstate_stats.results.fixed_effects import FixedEffectsResults
-
-Effects = Literal["twoway", "team", "period", "none"]
-Estimator = Literal["within", "first_difference", "random", "pooled"]
-Cluster = Literal["team", "region", "twoway"] | None
-SmallSample = Literal["nonnested", "full"]
-FEW_CLUSTERS = 30
-
-
-@dataclass(frozen=True)
-class FixedEffectsSpec:
-    """What a call to :func:`fixed_effects` asked for, validated once at the door."""
-
-    outcome: str
-    drivers: tuple[str, ...]
-    effects: Effects = "twoway"
-    estimator: Estimator = "within"
-    cluster: Cluster = "team"
-    lags: tuple[tuple[str, int], ...] = ()
-    level: float = 0.95
-    small_sample: SmallSample = "nonnested"
-    bootstrap_reps: int = 999
-    bootstrap_weights: bootstrap.Weights = "webb"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name, allowed in (("effects", Effects), ("estimator", Estimator), ("small_sample", SmallSample), ("bootstrap_weights", bootstrap.Weights)):
-            if getattr(self, name) not in get_args(allowed):
-                raise SpecificationError(f"{name}={getattr(self, name)!r}; choose one of {get_args(allowed)}")
-        if self.cluster not in ("team", "region", "twoway", None):
-            raise SpecificationError(f"cluster={self.cluster!r}; choose 'team', 'region', 'twoway' or None")
-        if not 0 < self.level < 1:
-            raise SpecificationError(f"level={self.level}; must lie strictly between 0 and 1")
-        if not self.drivers:
-            raise SpecificationError("at least one driver is needed")
-        if isinstance(self.bootstrap_reps, bool) or not isinstance(self.bootstrap_reps, (int, np.integer)) or self.bootstrap_reps < 0:
-            raise SpecificationError(f"bootstrap_reps={self.bootstrap_reps!r}; a whole number, 0 (no bootstrap) or more")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise SpecificationError(f"seed={self.seed!r}; a whole number, 0 or more")
-        allowed_effects = {"random": ("team", "twoway"), "pooled": ("none", "period")}.get(self.estimator)
-        if allowed_effects and self.effects not in allowed_effects:
-            raise SpecificationError(f"estimator={self.estimator!r} works with effects in {allowed_effects}, not {self.effects!r}")
-
-    @property
-    def team_effects(self) -> bool:
-        return self.effects in ("twoway", "team") and self.estimator in ("within", "random")
-
-    @property
-    def period_effects(self) -> bool:
-        return self.effects in ("twoway", "period")
-
-    def se_convention(self, n_clusters: int | None) -> str:
-        if self.cluster is None:
-            return "conventional (homoskedastic, independent errors); t(N-K) intervals with absorbed effects counted in K"
-        k_rule = "every estimated fixed effect counted in K" if self.small_sample == "full" else "fixed effects nested in clusters not counted in K"
-        return (
-            f"clustered by {self.cluster} (CRV1) with small-sample factor G/(G-1)*(N-1)/(N-K), {k_rule}; "
-            f"t(G-1) intervals and p-values, G = {n_clusters}"
-        )
-
-
-@dataclass
-class _Fit:
-    params: pd.Series
-    cov: pd.DataFrame
-    df: float
-    n_clusters: int | None
-    fitted: pd.Series
-    demeaned: tuple[np.ndarray, np.ndarray] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _exclude_singletons(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffectsSpec) -> pd.DataFrame:
     """Teams seen once carry no within-team information: excluded and counted, never dropped silently."""
     if not (spec.team_effects or spec.estimator == "first_difference"):
         return frame
-    codes = _level_codes(frame, "team")
+    codes = level_codes(frame, "team")
     single = (np.bincount(codes) == 1)[codes]
     if single.any():
         ledger.exclude("team observed in a single period (no within-team variation)", frame.index[single])
@@ -143,81 +74,9 @@ def _first_differences(frame: pd.DataFrame, columns: Sequence[str], step: int, l
     return diffs.set_index(["team", "t"])
 
 
-def _level_codes(frame: pd.DataFrame, level: str) -> np.ndarray:
-    """Dense integer codes of an index level (from the index's own codes: no hashing of labels)."""
-    return pd.factorize(frame.index.codes[frame.index.names.index(level)])[0]
-
-
-def _cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
-    ids = pd.DataFrame(index=frame.index)
-    if cluster in ("team", "twoway"):
-        ids["team_id"] = _level_codes(frame, "team")
-    if cluster == "twoway":
-        ids["period_id"] = _level_codes(frame, "t")
-    if cluster == "region":
-        ids["region_id"] = pd.factorize(frame["region"])[0]
-    return ids
-
-
-def _pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec, *, team_fe: bool, period_fe: bool, intercept: bool) -> _Fit:
-    """Estimate with pyfixest on safe column names; map results back to the user's names."""
-    names = {c: f"x{k}" for k, c in enumerate(drivers)}
-    data = pd.DataFrame({"y": frame[outcome].to_numpy(), **{names[c]: frame[c].to_numpy() for c in drivers}})
-    data["team"] = _level_codes(frame, "team")
-    data["t"] = frame.index.get_level_values("t").to_numpy()
-    cluster_ids = _cluster_ids(frame, spec.cluster)
-    for column in cluster_ids:
-        data[column] = cluster_ids[column].to_numpy()
-    fixed = [f for f, on in (("team", team_fe), ("t", period_fe)) if on]
-    rhs = " + ".join(names.values()) + ("" if intercept or fixed else " - 1")
-    formula = f"y ~ {rhs}" + (f" | {' + '.join(fixed)}" if fixed else "")
-    vcov: str | dict = "iid" if spec.cluster is None else {"CRV1": " + ".join(cluster_ids.columns)}
-    # pyfixest's collinearity warning is not lost: its dropped terms (_collin_vars) become `not_identified`,
-    # reported by name in the results; its other warnings are pandas deprecations inside pyfixest
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # `data` is built here for pyfixest alone, so it need not copy or keep it
-        fit = pf.feols(formula, data, vcov=vcov, ssc=pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True), fixef_rm="none", copy_data=False, store_data=False)
-    back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
-    params = fit.coef().rename(index=back)
-    cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)
-    n_clusters = int(min(cluster_ids[c].nunique() for c in cluster_ids)) if spec.cluster else None
-    df = (n_clusters - 1) if n_clusters else float(fit._df_t)
-    fitted = pd.Series(frame[list(params.index.drop("Intercept", errors="ignore"))].to_numpy() @ params.drop("Intercept", errors="ignore").to_numpy(), index=frame.index)
-    collinear = [back.get(v, v) for v in getattr(fit, "_collin_vars", [])]
-    demeaned = (np.asarray(fit._X), np.asarray(fit._Y).ravel())
-    return _Fit(params, cov, df, n_clusters, fitted, demeaned, {"collinear": collinear, "r2_within_engine": getattr(fit, "_r2_within", np.nan)})
-
-
-def _random_effects_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec) -> _Fit:
-    """Swamy-Arora random effects through linearmodels (period dummies added for two-way effects)."""
-    from linearmodels import RandomEffects
-
-    exog = frame[list(drivers)].assign(Intercept=1.0)
-    if spec.period_effects:
-        dummies = pd.get_dummies(frame.index.get_level_values("t"), prefix="period", drop_first=True, dtype=float)
-        dummies.index = frame.index
-        exog = exog.join(dummies)
-    if spec.cluster == "team":
-        cov_options = {"cov_type": "clustered", "cluster_entity": True, "debiased": True, "group_debias": True}
-    elif spec.cluster == "twoway":
-        cov_options = {"cov_type": "clustered", "cluster_entity": True, "cluster_time": True, "debiased": True, "group_debias": True}
-    elif spec.cluster == "region":
-        cov_options = {"cov_type": "clustered", "clusters": pd.DataFrame({"region": pd.factorize(frame["region"])[0]}, index=frame.index), "debiased": True, "group_debias": True}
-    else:
-        cov_options = {"cov_type": "unadjusted", "debiased": True}
-    result = RandomEffects(frame[outcome], exog).fit(**cov_options)
-    keep = [*drivers, "Intercept"]
-    n_clusters = int(_cluster_ids(frame, spec.cluster).nunique().min()) if spec.cluster else None
-    df = (n_clusters - 1) if n_clusters else float(result.df_resid)
-    fitted = pd.Series(frame[list(drivers)].to_numpy() @ result.params[list(drivers)].to_numpy(), index=frame.index)
-    theta = result.theta
-    return _Fit(result.params[keep], result.cov.loc[keep, keep], df, n_clusters, fitted, None, {"theta": float(np.asarray(theta).mean()), "variance_decomposition": result.variance_decomposition.to_dict(), "linearmodels": result})
-
-
 def _r_squared(frame: pd.DataFrame, outcome: str, fitted: pd.Series) -> dict[str, float]:
     """Within, between and overall R-squared as Stata's xtreg defines them (squared correlations)."""
-    codes = _level_codes(frame, "team")
+    codes = level_codes(frame, "team")
     counts = np.bincount(codes)
     y, f = frame[outcome].to_numpy(dtype=float), fitted.to_numpy(dtype=float)
     y_mean, f_mean = np.bincount(codes, y) / counts, np.bincount(codes, f) / counts
@@ -321,7 +180,7 @@ def fixed_effects(
     if not usable:
         raise SpecificationError(f"no driver is identified: {_reasons(not_identified)}")
     if spec.cluster is not None:
-        n_clusters = int(_cluster_ids(frame, spec.cluster).nunique().min())
+        n_clusters = int(cluster_ids(frame, spec.cluster).nunique().min())
         if n_clusters < 2:
             raise SpecificationError(f"cluster={spec.cluster!r} has {n_clusters} cluster(s) in the estimation sample; at least 2 are needed")
     fit = _estimate_or_explain(frame, outcome, usable, spec)
@@ -361,7 +220,7 @@ def _require_outcome_variation(frame: pd.DataFrame, outcome: str, spec: FixedEff
         raise SpecificationError(f"{outcome} does not vary within any team: with team effects there is nothing to explain")
 
 
-def _estimate_or_explain(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> _Fit:
+def _estimate_or_explain(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> Fit:
     """Fit, turning an engine's refusal (singular design) into a reason named by driver."""
     try:
         return _estimate(frame, outcome, drivers, spec)
@@ -371,15 +230,15 @@ def _estimate_or_explain(frame: pd.DataFrame, outcome: str, drivers: list[str], 
         raise SpecificationError(f"the {spec.estimator} estimator cannot fit {outcome} on {drivers}: {_reasons(reasons)}{detail}") from exc
 
 
-def _estimate(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> _Fit:
+def _estimate(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: FixedEffectsSpec) -> Fit:
     if spec.estimator == "random":
-        return _random_effects_fit(frame, outcome, drivers, spec)
+        return random_effects_fit(frame, outcome, drivers, spec)
     if spec.estimator == "first_difference":
-        return _pyfixest_fit(frame, outcome, drivers, spec, team_fe=False, period_fe=spec.period_effects, intercept=spec.effects == "team")
-    return _pyfixest_fit(frame, outcome, drivers, spec, team_fe=spec.team_effects, period_fe=spec.period_effects, intercept=True)
+        return pyfixest_fit(frame, outcome, drivers, spec, team_fe=False, period_fe=spec.period_effects, intercept=spec.effects == "team")
+    return pyfixest_fit(frame, outcome, drivers, spec, team_fe=spec.team_effects, period_fe=spec.period_effects, intercept=True)
 
 
-def _few_cluster_bootstrap(fit: _Fit, frame: pd.DataFrame, drivers: list[str], spec: FixedEffectsSpec) -> dict[str, bootstrap.BootstrapInference]:
+def _few_cluster_bootstrap(fit: Fit, frame: pd.DataFrame, drivers: list[str], spec: FixedEffectsSpec) -> dict[str, bootstrap.BootstrapInference]:
     """Wild cluster bootstrap for every driver when clusters are few (needs the partialled-out design)."""
     remedy = "wild cluster bootstrap p-values and intervals are reported" if spec.bootstrap_reps else "bootstrap_reps=0: no bootstrap, read the intervals with care"
     warnings.warn(
@@ -390,7 +249,7 @@ def _few_cluster_bootstrap(fit: _Fit, frame: pd.DataFrame, drivers: list[str], s
     if fit.demeaned is None or spec.cluster == "twoway" or spec.bootstrap_reps == 0:
         return {}
     X, y = fit.demeaned
-    clusters = _cluster_ids(frame, spec.cluster).iloc[:, 0].to_numpy()
+    clusters = cluster_ids(frame, spec.cluster).iloc[:, 0].to_numpy()
     terms = [t for t in fit.params.index if t != "Intercept"]
     columns = {name: k for k, name in enumerate(fit.params.index)}
     out = {}

@@ -8,7 +8,7 @@ from typing import Sequence
 import pandas as pd
 
 from bstate_stats.errors import SpecificationError
-from bstate_stats.results.fixed_effects import FixedEffectsResults
+from bstate_stats.models.fixed_effects.results import FixedEffectsResults
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.1, "*"))
 

@@ -19,8 +19,8 @@ from bstate_stats.results.base import RendersSummary
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from bstate_stats.models.bootstrap import BootstrapInference
-    from bstate_stats.models.fixed_effects import FixedEffectsSpec
+    from bstate_stats.inference.bootstrap import BootstrapInference
+    from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 
 SUMMARY_COLUMNS = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
 

@@ -1,0 +1,1 @@
+"""Shared inference machinery used by several model families: the wild cluster bootstrap and team-cluster resampling."""

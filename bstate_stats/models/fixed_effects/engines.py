@@ -1,0 +1,96 @@
+"""The one place that touches the engines: pyfixest (within, pooled, first differences) and linearmodels (random effects)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+
+from bstate_stats.models.fixed_effects.spec import Cluster, FixedEffectsSpec
+
+
+@dataclass
+class Fit:
+    params: pd.Series
+    cov: pd.DataFrame
+    df: float
+    n_clusters: int | None
+    fitted: pd.Series
+    demeaned: tuple[np.ndarray, np.ndarray] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def level_codes(frame: pd.DataFrame, level: str) -> np.ndarray:
+    """Dense integer codes of an index level (from the index's own codes: no hashing of labels)."""
+    return pd.factorize(frame.index.codes[frame.index.names.index(level)])[0]
+
+
+def cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
+    ids = pd.DataFrame(index=frame.index)
+    if cluster in ("team", "twoway"):
+        ids["team_id"] = level_codes(frame, "team")
+    if cluster == "twoway":
+        ids["period_id"] = level_codes(frame, "t")
+    if cluster == "region":
+        ids["region_id"] = pd.factorize(frame["region"])[0]
+    return ids
+
+
+def pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec, *, team_fe: bool, period_fe: bool, intercept: bool) -> Fit:
+    """Estimate with pyfixest on safe column names; map results back to the user's names."""
+    names = {c: f"x{k}" for k, c in enumerate(drivers)}
+    data = pd.DataFrame({"y": frame[outcome].to_numpy(), **{names[c]: frame[c].to_numpy() for c in drivers}})
+    data["team"] = level_codes(frame, "team")
+    data["t"] = frame.index.get_level_values("t").to_numpy()
+    clusters = cluster_ids(frame, spec.cluster)
+    for column in clusters:
+        data[column] = clusters[column].to_numpy()
+    fixed = [f for f, on in (("team", team_fe), ("t", period_fe)) if on]
+    rhs = " + ".join(names.values()) + ("" if intercept or fixed else " - 1")
+    formula = f"y ~ {rhs}" + (f" | {' + '.join(fixed)}" if fixed else "")
+    vcov: str | dict = "iid" if spec.cluster is None else {"CRV1": " + ".join(clusters.columns)}
+    # pyfixest's collinearity warning is not lost: its dropped terms (_collin_vars) become `not_identified`,
+    # reported by name in the results; its other warnings are pandas deprecations inside pyfixest
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # `data` is built here for pyfixest alone, so it need not copy or keep it
+        fit = pf.feols(formula, data, vcov=vcov, ssc=pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True), fixef_rm="none", copy_data=False, store_data=False)
+    back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
+    params = fit.coef().rename(index=back)
+    cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)
+    n_clusters = int(min(clusters[c].nunique() for c in clusters)) if spec.cluster else None
+    df = (n_clusters - 1) if n_clusters else float(fit._df_t)
+    fitted = pd.Series(frame[list(params.index.drop("Intercept", errors="ignore"))].to_numpy() @ params.drop("Intercept", errors="ignore").to_numpy(), index=frame.index)
+    collinear = [back.get(v, v) for v in getattr(fit, "_collin_vars", [])]
+    demeaned = (np.asarray(fit._X), np.asarray(fit._Y).ravel())
+    return Fit(params, cov, df, n_clusters, fitted, demeaned, {"collinear": collinear, "r2_within_engine": getattr(fit, "_r2_within", np.nan)})
+
+
+def random_effects_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec) -> Fit:
+    """Swamy-Arora random effects through linearmodels (period dummies added for two-way effects)."""
+    from linearmodels import RandomEffects
+
+    exog = frame[list(drivers)].assign(Intercept=1.0)
+    if spec.period_effects:
+        dummies = pd.get_dummies(frame.index.get_level_values("t"), prefix="period", drop_first=True, dtype=float)
+        dummies.index = frame.index
+        exog = exog.join(dummies)
+    if spec.cluster == "team":
+        cov_options = {"cov_type": "clustered", "cluster_entity": True, "debiased": True, "group_debias": True}
+    elif spec.cluster == "twoway":
+        cov_options = {"cov_type": "clustered", "cluster_entity": True, "cluster_time": True, "debiased": True, "group_debias": True}
+    elif spec.cluster == "region":
+        cov_options = {"cov_type": "clustered", "clusters": pd.DataFrame({"region": pd.factorize(frame["region"])[0]}, index=frame.index), "debiased": True, "group_debias": True}
+    else:
+        cov_options = {"cov_type": "unadjusted", "debiased": True}
+    result = RandomEffects(frame[outcome], exog).fit(**cov_options)
+    keep = [*drivers, "Intercept"]
+    n_clusters = int(cluster_ids(frame, spec.cluster).nunique().min()) if spec.cluster else None
+    df = (n_clusters - 1) if n_clusters else float(result.df_resid)
+    fitted = pd.Series(frame[list(drivers)].to_numpy() @ result.params[list(drivers)].to_numpy(), index=frame.index)
+    theta = result.theta
+    return Fit(result.params[keep], result.cov.loc[keep, keep], df, n_clusters, fitted, None, {"theta": float(np.asarray(theta).mean()), "variance_decomposition": result.variance_decomposition.to_dict(), "linearmodels": result})
