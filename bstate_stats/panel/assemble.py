@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
 from bstate_stats.panel import checks, derived
+from bstate_stats.panel.derived import HABIT_INDEX, RELATIONSHIP_INDEX
 from bstate_stats.panel.io import RawTable, find_table_files, frame_table, read_table
 from bstate_stats.panel.mapping import ColumnMapping
-from bstate_stats.panel.panel import HABIT_INDEX, RELATIONSHIP_INDEX, Panel
-from bstate_stats.panel.periods import label_series
+from bstate_stats.panel.periods import PeriodFormat, label_series
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 from bstate_stats.schema.spec import SCALES, ColumnSpec, TableSchema, load_schemas
 from bstate_stats.schema.validate import CheckedTable, check_table
@@ -116,7 +117,21 @@ def _add_indices(data: pd.DataFrame, roles: dict[str, str], scales: dict[str, st
     return reliability
 
 
-def build_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSchema], report: ValidationReport) -> Panel | None:
+@dataclass(frozen=True)
+class PanelParts:
+    """What a :class:`~bstate_stats.panel.panel.Panel` is made of, assembled from validated tables."""
+
+    data: pd.DataFrame
+    roles: dict[str, str]
+    scales: dict[str, str]
+    period_format: PeriodFormat
+    step: int
+    report: ValidationReport
+    sources: dict[str, str]
+    reliability: dict[str, float]
+
+
+def build_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSchema], report: ValidationReport) -> PanelParts | None:
     """Panel-level rules, then merge and derive; returns None when there are errors."""
     tables = {name: _reshape(t, schemas[name]) for name, t in tables.items()}
     if "deliverables" in tables and "region" in tables["deliverables"].frame:
@@ -140,7 +155,7 @@ def build_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSche
     data = merged.set_index(["team", "period"])
     reliability = _add_indices(data, roles, scales)
     sources = {name: t.source for name, t in tables.items()}
-    return Panel(data=data, roles=roles, scales=scales, period_format=fmt, step=step, report=report, sources=sources, reliability=reliability)
+    return PanelParts(data=data, roles=roles, scales=scales, period_format=fmt, step=step, report=report, sources=sources, reliability=reliability)
 
 
 def _as_raw(name: str, table: TableInput, directory: Path | None, report: ValidationReport) -> RawTable | None:
@@ -199,7 +214,7 @@ def _mapping_fits(name: str, raw: RawTable, mapping: ColumnMapping, report: Vali
     return fits
 
 
-def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[Panel | None, ValidationReport]:
+def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[PanelParts | None, ValidationReport]:
     """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data."""
     mapping = ColumnMapping.from_dict(mapping)
     schemas = load_schemas()
@@ -233,12 +248,12 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
     return build_panel(checked, schemas, report), report
 
 
-def panel_from_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> Panel:
-    """Validated panel, or :class:`~bstate_stats.errors.ValidationError` carrying every problem."""
-    panel, report = validate_tables(tables, directory=directory, mapping=mapping)
+def parts_from_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> PanelParts:
+    """A validated panel's parts, or :class:`~bstate_stats.errors.ValidationError` carrying every problem."""
+    parts, report = validate_tables(tables, directory=directory, mapping=mapping)
     report.raise_if_invalid()
-    assert panel is not None
-    return panel
+    assert parts is not None
+    return parts
 
 
 def _generic_frame_problems(frame: object, names: dict[str, str | None], outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> list[str]:
@@ -257,7 +272,7 @@ def _generic_frame_problems(frame: object, names: dict[str, str | None], outcome
     return problems
 
 
-def panel_from_generic_frame(frame: pd.DataFrame, *, team: str, period: str, region: str | None, outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> Panel:
+def parts_from_generic_frame(frame: pd.DataFrame, *, team: str, period: str, region: str | None, outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> PanelParts:
     """A panel from one frame with the user's own column names (no B STATE tables needed)."""
     report = ValidationReport()
     problems = _generic_frame_problems(frame, {"team": team, "period": period, "region": region}, outcomes, drivers, scales)
@@ -279,7 +294,7 @@ def panel_from_generic_frame(frame: pd.DataFrame, *, team: str, period: str, reg
     checked, table_report = check_table(raw, schema)
     report.extend(table_report)
     report.raise_if_invalid()
-    panel = build_panel({"deliverables": checked}, {"deliverables": schema}, report)
+    parts = build_panel({"deliverables": checked}, {"deliverables": schema}, report)
     report.raise_if_invalid()
-    assert panel is not None
-    return panel
+    assert parts is not None
+    return parts

@@ -12,6 +12,8 @@ import pandas as pd
 from bstate_stats.schema.spec import SCALES
 
 MIN_ITEM_SHARE = 0.5
+HABIT_INDEX = "habit_index"
+RELATIONSHIP_INDEX = "relationship_index"
 
 
 def to_percent(values: pd.Series | pd.DataFrame, scale: str):

@@ -8,7 +8,7 @@ from typing import Mapping
 import pandas as pd
 
 from bstate_stats.errors import ConfigError
-from bstate_stats.panel.assemble import panel_from_tables, validate_tables
+from bstate_stats.panel.assemble import parts_from_tables, validate_tables
 from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.panel import Panel
 from bstate_stats.schema.report import ValidationReport
@@ -30,7 +30,7 @@ def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str 
     ValidationError
         Listing every problem found (file, column, rows, rule, values seen).
     """
-    return panel_from_tables({}, directory=_folder(directory), mapping=_mapping(mapping))
+    return Panel.from_parts(parts_from_tables({}, directory=_folder(directory), mapping=_mapping(mapping)))
 
 
 def validate(source: str | Path | Mapping[str, pd.DataFrame], *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> ValidationReport:

@@ -11,6 +11,8 @@ import pandas as pd
 
 from bstate_stats.errors import ColumnError, SpecificationError
 from bstate_stats.panel import derived
+from bstate_stats.panel.assemble import PanelParts, parts_from_generic_frame, parts_from_tables
+from bstate_stats.panel.derived import HABIT_INDEX, RELATIONSHIP_INDEX
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.periods import PeriodFormat
 from bstate_stats.schema.report import ValidationReport
@@ -18,8 +20,6 @@ from bstate_stats.schema.report import ValidationReport
 if TYPE_CHECKING:  # pragma: no cover
     from bstate_stats.panel.describe import PanelDescription
 
-HABIT_INDEX = "habit_index"
-RELATIONSHIP_INDEX = "relationship_index"
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,7 @@ class Panel:
         ``mapping`` renames the user's columns to the contract's and may set
         scales (see :class:`bstate_stats.panel.mapping.ColumnMapping`).
         """
-        from bstate_stats.panel.assemble import panel_from_tables
-
-        return panel_from_tables({"deliverables": deliverables, "habits": habits, "relationships": relationships}, mapping=mapping)
+        return cls.from_parts(parts_from_tables({"deliverables": deliverables, "habits": habits, "relationships": relationships}, mapping=mapping))
 
     @classmethod
     def from_frame(
@@ -115,9 +113,13 @@ class Panel:
         scales
             Scale per measure (default ``numeric``), e.g. ``{"csat": "score_0_10"}``.
         """
-        from bstate_stats.panel.assemble import panel_from_generic_frame
+        parts = parts_from_generic_frame(frame, team=team, period=period, region=region, outcomes=list(outcomes), drivers=list(drivers), scales=dict(scales or {}))
+        return cls.from_parts(parts)
 
-        return panel_from_generic_frame(frame, team=team, period=period, region=region, outcomes=list(outcomes), drivers=list(drivers), scales=dict(scales or {}))
+    @classmethod
+    def from_parts(cls, parts: PanelParts) -> "Panel":
+        """The panel made of assembled, validated parts (see :mod:`bstate_stats.panel.assemble`)."""
+        return cls(**{f.name: getattr(parts, f.name) for f in dataclasses.fields(parts)})
 
     # -- description --------------------------------------------------------------
     def columns_with_role(self, *roles: str) -> list[str]:
