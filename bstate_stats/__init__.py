@@ -37,8 +37,8 @@ from bstate_stats.models.revenue import HabitRevenueChain, RevenueResults, habit
 from bstate_stats.models.threshold import ThresholdResults, threshold_model
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.load import load_panel, validate
-from bstate_stats.panel.mapping import ColumnMapping
 from bstate_stats.panel.panel import ModelFrame, Panel
+from bstate_stats.schema.mapping import ColumnMapping
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
 
 try:

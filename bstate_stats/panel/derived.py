@@ -89,18 +89,3 @@ def share_improved(items: pd.DataFrame, *, baseline: int | None = None, compare:
     out = pd.DataFrame.from_records(records).set_index("team")
     out["share_improved"] = out["n_improved"] / out["n_items"].where(out["n_items"] > 0)
     return out
-
-
-def aggregate_respondents(frame: pd.DataFrame, items: list[str], flag: str | None) -> pd.DataFrame:
-    """Respondent-level survey rows to team-period means with counts.
-
-    Returns ``n_respondents`` (rows per team-period), each item's mean, and
-    ``share_improved`` (mean of the 0/1 flag) when a flag column is given.
-    """
-    grouped = frame.groupby(["team", "_t"], sort=True)
-    out = grouped[items].mean()
-    out.insert(0, "n_respondents", grouped.size().astype(float))
-    if flag is not None:
-        out["share_improved"] = grouped[flag].mean()
-    first = grouped[["period"]].first()
-    return out.join(first).reset_index()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bstate_stats.panel.periods import label_series
+from bstate_stats.schema.periods import label_series
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -8,10 +8,11 @@ from typing import Mapping
 import pandas as pd
 
 from bstate_stats.errors import ConfigError
-from bstate_stats.panel.assemble import parts_from_tables, validate_tables
-from bstate_stats.panel.mapping import ColumnMapping
+from bstate_stats.panel.assemble import assemble
 from bstate_stats.panel.panel import Panel
+from bstate_stats.schema.mapping import ColumnMapping
 from bstate_stats.schema.report import ValidationReport
+from bstate_stats.schema.validate import require_valid_tables, validate_tables
 
 
 def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> Panel:
@@ -30,7 +31,7 @@ def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str 
     ValidationError
         Listing every problem found (file, column, rows, rule, values seen).
     """
-    return Panel.from_parts(parts_from_tables({}, directory=_folder(directory), mapping=_mapping(mapping)))
+    return Panel.from_parts(assemble(require_valid_tables({}, directory=_folder(directory), mapping=_mapping(mapping))))
 
 
 def validate(source: str | Path | Mapping[str, pd.DataFrame], *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> ValidationReport:

@@ -11,11 +11,12 @@ import pandas as pd
 
 from bstate_stats.errors import ColumnError, SpecificationError
 from bstate_stats.panel import derived
-from bstate_stats.panel.assemble import PanelParts, parts_from_generic_frame, parts_from_tables
+from bstate_stats.panel.assemble import PanelParts, assemble
 from bstate_stats.panel.derived import HABIT_INDEX, RELATIONSHIP_INDEX
 from bstate_stats.panel.ledger import ExclusionLedger
-from bstate_stats.panel.periods import PeriodFormat
+from bstate_stats.schema.periods import PeriodFormat
 from bstate_stats.schema.report import ValidationReport
+from bstate_stats.schema.validate import require_valid_tables, validate_generic_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from bstate_stats.panel.describe import PanelDescription
@@ -84,9 +85,9 @@ class Panel:
         """Validate three in-memory tables and build a panel; raises ``ValidationError`` listing every problem.
 
         ``mapping`` renames the user's columns to the contract's and may set
-        scales (see :class:`bstate_stats.panel.mapping.ColumnMapping`).
+        scales (see :class:`bstate_stats.schema.mapping.ColumnMapping`).
         """
-        return cls.from_parts(parts_from_tables({"deliverables": deliverables, "habits": habits, "relationships": relationships}, mapping=mapping))
+        return cls.from_parts(assemble(require_valid_tables({"deliverables": deliverables, "habits": habits, "relationships": relationships}, mapping=mapping)))
 
     @classmethod
     def from_frame(
@@ -113,8 +114,8 @@ class Panel:
         scales
             Scale per measure (default ``numeric``), e.g. ``{"csat": "score_0_10"}``.
         """
-        parts = parts_from_generic_frame(frame, team=team, period=period, region=region, outcomes=list(outcomes), drivers=list(drivers), scales=dict(scales or {}))
-        return cls.from_parts(parts)
+        validated = validate_generic_frame(frame, team=team, period=period, region=region, outcomes=list(outcomes), drivers=list(drivers), scales=dict(scales or {}))
+        return cls.from_parts(assemble(validated))
 
     @classmethod
     def from_parts(cls, parts: PanelParts) -> "Panel":

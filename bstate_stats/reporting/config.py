@@ -12,7 +12,7 @@ from bstate_stats.errors import BStateError, ConfigError
 from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
 from bstate_stats.models.hierarchical.priors import Priors
-from bstate_stats.panel.mapping import ColumnMapping
+from bstate_stats.schema.mapping import ColumnMapping
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bstate_stats.io.run_folder import RunExistsError, RunFolder  # noqa: E402
-from bstate_stats.panel.io import find_table_files  # noqa: E402
 from bstate_stats.reporting.config import AnalysisConfig  # noqa: E402
+from bstate_stats.schema.readers import find_table_files  # noqa: E402
 
 __all__ = ["RunExistsError", "RunOutcome", "run_analysis"]
 

@@ -1,210 +1,198 @@
-"""Validate one table against its declared schema, collecting every failure.
+"""Validation of a panel's tables, every failure collected: read, map, check each table, bring it to one form, then the panel-wide rules.
 
-Steps: required columns present; key columns filled; measure cells parsed as
-numbers (each unreadable cell reported); then a pandera schema built from the
-declared scales checks ranges, finiteness, whole counts and unique keys in one
-lazy pass, so all failures are reported together.
+The result is a set of validated tables that :mod:`bstate_stats.panel.assemble` merges into a panel;
+nothing here builds the panel.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
 
-import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
-from bstate_stats.panel.io import RawTable
-from bstate_stats.panel.periods import ParsedPeriods, PeriodFormat, parse_periods
+from bstate_stats.schema import panel_rules
+from bstate_stats.schema.forms import RESERVED_COLUMNS, check_one, reshape
+from bstate_stats.schema.mapping import ColumnMapping
+from bstate_stats.schema.periods import PeriodFormat
+from bstate_stats.schema.readers import RawTable, find_table_files, frame_table, read_table
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
-from bstate_stats.schema.spec import ColumnSpec, TableSchema
+from bstate_stats.schema.spec import SCALES, ColumnSpec, TableSchema, load_schemas
+from bstate_stats.schema.table_rules import CheckedTable, check_table
 
-DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
-UNIQUE_CHECK = "multiple_fields_uniqueness"
-
-
-@dataclass
-class CheckedTable:
-    """A table after validation: parsed columns, their specs and the period format."""
-
-    name: str
-    frame: pd.DataFrame  # canonical columns; measures as float; `_t` = period ordinal
-    specs: dict[str, ColumnSpec]
-    period_format: PeriodFormat | None
-    source: str
-    row_label: str
+TableInput = pd.DataFrame | str | Path | None
 
 
-def _issue(raw: RawTable, severity: str, column: str | None, rule: str, message: str, mask: pd.Series | None = None, values=()):
-    rows = raw.frame.index[mask.to_numpy()] if mask is not None else []
-    if mask is not None and not len(values):
-        values = raw.frame.loc[mask, column].tolist() if column in raw.frame.columns else []
-    return ValidationIssue.build(severity, raw.source, column, rule, message, rows, values, raw.row_label)
+@dataclass(frozen=True)
+class ValidatedTables:
+    """Tables that passed every rule, one row per (team, period) each, on one period grid."""
+
+    tables: dict[str, CheckedTable]
+    period_format: PeriodFormat
+    step: int
+    report: ValidationReport
 
 
-def parse_number_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Cells as floats, and a mask of cells that were given but are not numbers."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(float), pd.Series(False, index=values.index)
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float), pd.Series(False, index=values.index)
-    text = values.astype("string").str.strip()
-    numbers = pd.to_numeric(text, errors="coerce").astype(float)
-    return numbers, values.notna() & numbers.isna()
+def check_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSchema], report: ValidationReport) -> ValidatedTables | None:
+    """Reshape each table to one row per (team, period), then the panel-wide rules; None when there are errors."""
+    tables = {name: reshape(t, schemas[name]) for name, t in tables.items()}
+    if "deliverables" in tables and "region" in tables["deliverables"].frame:
+        panel_rules.check_regions(tables["deliverables"], report)
+    fmt = panel_rules.common_format(list(tables.values()), report)
+    names = list(tables)
+    for other in names[1:]:
+        panel_rules.check_coverage(tables[names[0]], tables[other], fmt, report)
+    if fmt is None and report.ok:
+        sources = ", ".join(t.source for t in tables.values())
+        report.add(ValidationIssue.build("error", sources, "period", "period parseable", "no row has a readable period (is the table empty?)"))
+    if not report.ok or fmt is None:
+        return None
+    keys = pd.concat([t.frame[["team", "_t"]] for t in tables.values()]).dropna().drop_duplicates()
+    step = panel_rules.check_grid(keys, fmt, ", ".join(t.source for t in tables.values()), report)
+    if not report.ok:
+        return None
+    return ValidatedTables(tables, fmt, step, report)
 
 
-def _not_numeric_message(values: pd.Series) -> str:
-    text = values.astype(str)
-    if text.str.match(DECIMAL_COMMA).any():
-        return "values are not numbers; some look like decimal commas (write 7.5, not 7,5)"
-    return "values are not numbers (leave missing values as empty cells; text such as 'n/a' is not read as missing)"
+def _as_raw(name: str, table: TableInput, directory: Path | None, report: ValidationReport) -> RawTable | None:
+    if isinstance(table, pd.DataFrame) and table.empty:
+        report.add(ValidationIssue.build("error", name, None, "table has rows", "table is empty"))
+        return None
+    if table is not None and not isinstance(table, (str, Path)):
+        raw, issues = frame_table(table, name)
+        report.extend(issues)
+        return raw
+    if table is not None:
+        path: Path | None = Path(table)
+    else:
+        candidates = find_table_files(directory, name) if directory else []
+        if len(candidates) > 1:
+            listed = ", ".join(p.name for p in candidates)
+            report.add(ValidationIssue.build("error", str(directory), None, "one file per table", f"{len(candidates)} files hold the {name} table ({listed}); keep one"))
+            return None
+        path = candidates[0] if candidates else None
+    if path is None:
+        where = f"{directory}/{name}.csv|.parquet|.xlsx" if directory else name
+        report.add(ValidationIssue.build("error", where, None, "file exists", f"no {name} table found"))
+        return None
+    raw, issues = read_table(path)
+    report.extend(issues)
+    return raw
 
 
-def key_text(column: pd.Series) -> pd.Series:
-    """Identifiers as text, the same however a file stored them: 1, 1.0 and "1" are all "1"; "NA" stays "NA"."""
-    if pd.api.types.is_bool_dtype(column):
-        return column.astype("string")
-    if pd.api.types.is_numeric_dtype(column):
-        numbers = column.astype(float)
-        whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.round(numbers))
-        text = numbers.astype("string")
-        text[whole] = numbers[whole].astype("int64").astype("string")
-        return text.where(numbers.notna(), pd.NA)
-    text = column.astype("string").str.strip()
-    floats = text.str.fullmatch(r"[-+]?\d+\.0+").fillna(False)  # 1.0 written by a float column of another file
-    return text.mask(floats, text.str.replace(r"\.0+$", "", regex=True))
+def _name_user_columns(issues: list[ValidationIssue], table: str, mapping: ColumnMapping) -> list[ValidationIssue]:
+    """Messages name the user's own column (``'CSAT overall' (csat)``)."""
+    if not mapping.columns.get(table):
+        return issues
+    return [dataclasses.replace(i, column=mapping.original(table, i.column) if i.column else None) for i in issues]
 
 
-def _key_checks(raw: RawTable, spec: ColumnSpec, report: ValidationReport) -> pd.Series:
-    column = raw.frame[spec.name]
-    text = key_text(column)
-    missing = text.isna() | (text == "")
-    if missing.any():
-        report.add(_issue(raw, "error", spec.name, "key not missing", f"{spec.role} is missing", missing, values=[None] * int(missing.sum())))
-    return text
-
-
-def _period_checks(raw: RawTable, report: ValidationReport) -> ParsedPeriods:
-    parsed = parse_periods(raw.frame["period"])
-    if parsed.unparseable.any():
-        fmt = parsed.format.describe() if parsed.format else "no readable period"
+def _mapping_fits(name: str, raw: RawTable, mapping: ColumnMapping, report: ValidationReport) -> bool:
+    """Errors for columns that would share a name after renaming (or use a reserved name); warnings for mapped columns absent."""
+    columns = [str(c) for c in raw.frame.columns]
+    absent = mapping.absent(name, columns)
+    if absent:
+        report.add(ValidationIssue.build("warning", raw.source, ", ".join(absent), "mapped column present", "the column mapping renames columns this file does not have (check the spelling)"))
+    fits = True
+    for target, sources in mapping.clashes(name, columns):
+        fits = False
         report.add(
-            _issue(
-                raw, "error", "period", "period parseable",
-                f"period cannot be read as a period of this panel ({fmt}); use integers, years, '2024-01', '2024Q1' or dates",
-                parsed.unparseable,
+            ValidationIssue.build(
+                "error", raw.source, ", ".join(sources), "one column per role",
+                f"columns {', '.join(repr(s) for s in sources)} would all become {target!r} after the column mapping; map only one of them to {target!r}",
             )
         )
-    return parsed
+    renamed = [mapping.columns.get(name, {}).get(c, c) for c in columns]
+    reserved = [c for c in renamed if c in RESERVED_COLUMNS]
+    if reserved:
+        fits = False
+        report.add(ValidationIssue.build("error", raw.source, ", ".join(reserved), "reserved column name", f"the names {', '.join(map(repr, reserved))} are used by the panel itself; rename the column (or map it to another name)"))
+    return fits
 
 
-def _pandera_schema(specs: dict[str, ColumnSpec], keys: tuple[str, ...]) -> pa.DataFrameSchema:
-    """A pandera schema of the parsed measure columns, built from their declared scales."""
-    columns = {}
-    for name, spec in specs.items():
-        if spec.is_key:
-            continue
-        scale = spec.bounds()
-        checks = [pa.Check(lambda s: ~np.isinf(s), error="finite (no infinity)")]
-        if scale.low is not None or scale.high is not None:
-            low = -np.inf if scale.low is None else scale.low
-            high = np.inf if scale.high is None else scale.high
-            checks.append(pa.Check.in_range(low, high, error=f"{spec.scale}: {scale.describe()}"))
-        if scale.integer:
-            checks.append(pa.Check(lambda s: s == np.round(s), error=f"{spec.scale}: whole numbers"))
-        columns[name] = pa.Column(float, checks=checks, nullable=True)
-    return pa.DataFrameSchema(columns, unique=list(keys) or None, report_duplicates="all")
-
-
-def _rule_message(check: str) -> str:
-    if check.startswith("finite"):
-        return "value is infinite; leave the cell empty if the value is missing"
-    if check.endswith("whole numbers"):
-        return "value must be a whole number"
-    return "value outside its scale"
-
-
-def _pandera_issues(raw: RawTable, parsed: pd.DataFrame, schema: pa.DataFrameSchema) -> list[ValidationIssue]:
-    try:
-        schema.validate(parsed, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    else:
-        return []
-    issues = []
-    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
-        if check == UNIQUE_CHECK:
-            continue
-        rows = pd.Index(group["index"].dropna().unique())
-        mask = raw.frame.index.isin(rows)
-        values = raw.frame.loc[mask, column].tolist() if column in raw.frame else group["failure_case"].tolist()
-        message = _rule_message(str(check))
-        issues.append(_issue(raw, "error", str(column), str(check), message, pd.Series(mask, index=raw.frame.index), values))
-    duplicated = cases[cases["check"] == UNIQUE_CHECK]
-    if len(duplicated):
-        keys = list(schema.unique or [])
-        mask = pd.Series(raw.frame.index.isin(duplicated["index"].unique()), index=raw.frame.index)
-        seen = ["/".join(map(str, row)) for row in raw.frame.loc[mask, keys].itertuples(index=False)]
-        named = ", ".join(keys)
-        issues.append(_issue(raw, "error", named, f"unique ({named})", f"the same ({named}) appears more than once", mask, seen))
-    return issues
-
-
-def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str, str] | None = None) -> tuple[CheckedTable, ValidationReport]:
-    """Validate one raw table against ``schema``; never raises on bad data.
-
-    Parameters
-    ----------
-    raw
-        The table as read (columns already renamed to canonical names).
-    schema
-        Its declared contract.
-    scale_overrides
-        Scale per column name or role, e.g. ``{"habit_item": "likert_1_5"}``.
-
-    Returns
-    -------
-    checked, report
-        The parsed table (bad cells set to missing) and every issue found.
-    """
+def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[ValidatedTables | None, ValidationReport]:
+    """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data."""
+    mapping = ColumnMapping.from_dict(mapping)
+    schemas = load_schemas()
     report = ValidationReport()
-    frame = raw.frame
-    for name in schema.required:
-        if name not in frame.columns:
-            spec = schema.column(name)
-            description = f" ({spec.description})" if spec and spec.description else ""
-            report.add(ValidationIssue.build("error", raw.source, name, "required column", f"required column is missing{description}; columns present: {', '.join(frame.columns)}"))
-    specs = schema.resolve(list(frame.columns), scale_overrides)
-    ignored = [c for c in frame.columns if c not in specs]
-    if ignored:
-        report.add(ValidationIssue.build("warning", raw.source, ", ".join(ignored), "declared column", "columns not in the schema are ignored (map them to a role to use them)"))
-    parsed = pd.DataFrame(index=frame.index)
-    period_format = None
-    for name, spec in specs.items():
-        if spec.is_key and spec.scale == "id":
-            parsed[name] = _key_checks(raw, spec, report)
-        elif spec.is_key:
-            if frame[name].isna().any():
-                report.add(_issue(raw, "error", name, "key not missing", "period is missing", frame[name].isna()))
-            periods = _period_checks(raw, report)
-            parsed["_t"] = periods.ordinals
-            parsed[name] = frame[name]
-            period_format = periods.format
-        else:
-            numbers, bad = parse_number_column(frame[name])
-            if bad.any():
-                report.add(_issue(raw, "error", name, "numeric", _not_numeric_message(frame.loc[bad, name]), bad))
-            parsed[name] = numbers
-    # duplicates are judged on parsed periods, so '2024-01' and '2024-01-01' are the same key
-    keys = tuple(schema.keys) if set(schema.keys) - {"period"} | {"_t"} <= set(parsed.columns) else ()
-    by_ordinal = parsed.drop(columns=["period"], errors="ignore").rename(columns={"_t": "period"})
-    report.extend(_pandera_issues(raw, by_ordinal, _pandera_schema(specs, keys)))
-    for name, spec in specs.items():
-        if not spec.is_key and parsed[name].isna().any() and name in frame.columns:
-            missing = frame[name].isna()
-            if missing.any():
-                report.add(
-                    _issue(raw, "warning", name, "missing values", "empty cells: rows are kept; a model that uses this column excludes them and counts them in its ledger", missing, values=[None] * int(missing.sum()))
-                )
-    return CheckedTable(schema.name, parsed, specs, period_format, raw.source, raw.row_label), report
+    if directory is not None and not directory.is_dir():
+        what = "is a file, not a folder" if directory.exists() else "does not exist"
+        report.add(ValidationIssue.build("error", str(directory), None, "data folder exists", f"the data folder {what}"))
+        return None, report
+    checked: dict[str, CheckedTable] = {}
+    for name in ("deliverables", "habits", "relationships"):
+        given = tables.get(name)
+        if given is None and directory is None and name != "deliverables":
+            continue
+        if given is None and directory is not None and name != "deliverables" and not find_table_files(directory, name):
+            report.add(ValidationIssue.build("warning", str(directory), None, "table present", f"no {name} table; its measures are not available"))
+            continue
+        raw = _as_raw(name, given, directory, report)
+        if raw is None:
+            continue
+        if not _mapping_fits(name, raw, mapping, report):
+            continue
+        raw = dataclasses.replace(raw, frame=mapping.rename(name, raw.frame))
+        if name != "deliverables" and "region" in raw.frame.columns:
+            report.add(ValidationIssue.build("warning", raw.source, "region", "region from deliverables", "regions are taken from the deliverables table; this column is not used"))
+            raw = dataclasses.replace(raw, frame=raw.frame.drop(columns="region"))
+        table, table_report = check_one(name, raw, schemas[name], mapping)
+        report.extend(_name_user_columns(table_report.issues, name, mapping))
+        checked[name] = table
+    if not report.ok or "deliverables" not in checked:
+        return None, report
+    return check_panel(checked, schemas, report), report
+
+
+def require_valid_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> ValidatedTables:
+    """Validated tables, or :class:`~bstate_stats.errors.ValidationError` carrying every problem."""
+    validated, report = validate_tables(tables, directory=directory, mapping=mapping)
+    report.raise_if_invalid()
+    assert validated is not None
+    return validated
+
+
+def _generic_frame_problems(frame: object, names: dict[str, str | None], outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> list[str]:
+    """What makes a ``Panel.from_frame`` call impossible before any cell is read."""
+    if not isinstance(frame, pd.DataFrame):
+        return [f"expected a pandas DataFrame, got {type(frame).__name__}"]
+    problems = []
+    if not outcomes:
+        problems.append("at least one outcome column is needed (outcomes=[...])")
+    given = [*[v for v in names.values() if v is not None], *outcomes, *drivers]
+    problems += [f"column names must be text, got {c!r}" for c in given if not isinstance(c, str)]
+    problems += [f"column {c!r} is not in the frame; columns present: {', '.join(map(str, frame.columns))}" for c in dict.fromkeys(given) if isinstance(c, str) and c not in frame.columns]
+    clash = [c for c in ("team", "period", "region", *RESERVED_COLUMNS) if c in [*outcomes, *drivers]]
+    problems += [f"{c!r} is reserved for the identifiers and the period position; rename that column first" for c in clash]
+    problems += [f"scale of {c!r}: unknown scale {s!r} (scales: {', '.join(SCALES)})" for c, s in scales.items() if s not in SCALES]
+    return problems
+
+
+def validate_generic_frame(frame: pd.DataFrame, *, team: str, period: str, region: str | None, outcomes: list[str], drivers: list[str], scales: dict[str, str]) -> ValidatedTables:
+    """One frame with the user's own column names validated as a panel's only table (no B STATE tables needed)."""
+    report = ValidationReport()
+    problems = _generic_frame_problems(frame, {"team": team, "period": period, "region": region}, outcomes, drivers, scales)
+    for problem in problems:
+        report.add(ValidationIssue.build("error", "frame", None, "from_frame arguments", problem))
+    report.raise_if_invalid()
+    keys = [ColumnSpec("team", "team", "id", True), ColumnSpec("period", "period", "period", True)]
+    if region is not None:
+        keys.append(ColumnSpec("region", "region", "id", True))
+    measures = [ColumnSpec(c, "outcome", scales.get(c, "numeric"), True) for c in dict.fromkeys(outcomes)]
+    measures += [ColumnSpec(c, "driver", scales.get(c, "numeric"), True) for c in dict.fromkeys(drivers) if c not in outcomes]
+    schema = TableSchema("deliverables", "user panel", ("team", "period"), tuple(keys + measures))
+    renames = {team: "team", period: "period", **({region: "region"} if region else {})}
+    wanted = list(dict.fromkeys([team, period, *([region] if region else []), *outcomes, *drivers]))
+    raw, issues = frame_table(frame[wanted].rename(columns=renames), "frame")
+    report.extend(issues)
+    report.raise_if_invalid()
+    assert raw is not None
+    checked, table_report = check_table(raw, schema)
+    report.extend(table_report)
+    report.raise_if_invalid()
+    validated = check_panel({"deliverables": checked}, {"deliverables": schema}, report)
+    report.raise_if_invalid()
+    assert validated is not None
+    return validated

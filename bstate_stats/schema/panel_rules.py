@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bstate_stats.panel.periods import PeriodFormat, grid_step, team_gaps
+from bstate_stats.schema.periods import PeriodFormat, grid_step, team_gaps
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
-from bstate_stats.schema.validate import CheckedTable
+from bstate_stats.schema.table_rules import CheckedTable
 
 MIN_PERIODS = 2
 
