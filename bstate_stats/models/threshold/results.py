@@ -1,0 +1,72 @@
+"""Results of the threshold family: the linear probability model and the conditional logit side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bstate_stats.models.fixed_effects.results import FixedEffectsResults
+from bstate_stats.panel.ledger import ExclusionLedger
+from bstate_stats.results.base import RendersSummary
+
+
+@dataclass(frozen=True)
+class ConditionalLogitFit:
+    """Conditional (fixed-effects) logit estimates and the counts behind them."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    n_rows: int
+    n_teams: int
+    ledger: ExclusionLedger
+    ame: float
+    ame_std_error: float
+    rows: pd.Index
+    converged: bool
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov)), index=self.params.index)
+
+
+@dataclass(frozen=True)
+class ThresholdResults(RendersSummary):
+    """Average change in P(outcome >= threshold) for a change in a driver, from two models.
+
+    ``lpm`` is a linear probability model with fixed effects (change =
+    coefficient x change); ``logit`` is the conditional logit, whose average
+    marginal effect uses team intercepts solved given the estimated slopes.
+    """
+
+    outcome: str
+    driver: str
+    threshold: float
+    change: float
+    level: float
+    lpm: FixedEffectsResults
+    logit: ConditionalLogitFit | None
+    notes_: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"Change in P({self.outcome} >= {self.threshold:g}) for +{self.change:g} {self.driver}"
+
+    def summary(self) -> pd.DataFrame:
+        """``model, term, estimate, std_error, conf_low, conf_high, p_value, n_rows, n_teams``."""
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        effect = self.lpm.effect(self.driver, self.change, self.level)
+        rows = [{"model": "linear probability (fixed effects)", "term": self.driver, **effect.drop(["term", "change"]).to_dict(), "n_rows": self.lpm.n_rows, "n_teams": self.lpm.n_teams}]
+        if self.logit is not None and not self.logit.converged:
+            rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams, "note": "did not converge: no estimate reported"})
+        elif self.logit is not None:
+            est, se = self.logit.ame, self.logit.ame_std_error
+            rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "estimate": est, "std_error": se, "conf_low": est - z * se, "conf_high": est + z * se, "p_value": float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams})
+        table = pd.DataFrame(rows)
+        table["note"] = table.get("note", pd.Series("", index=table.index)).fillna("")
+        return table
+
+    def notes(self) -> list[str]:
+        return list(self.notes_)
