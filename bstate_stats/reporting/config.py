@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -12,6 +13,8 @@ from bstate_stats.errors import BStateError, ConfigError
 from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
 from bstate_stats.models.hierarchical.priors import Priors
+from bstate_stats.reporting.case_steps import CASE_STEPS
+from bstate_stats.reporting.steps import step
 from bstate_stats.schema.mapping import ColumnMapping
 
 
@@ -65,6 +68,17 @@ SECTIONS = {"data": DataSection, "model": ModelSection, "fixed_effects": FixedEf
 
 
 @dataclass(frozen=True)
+class AnalysisEntry:
+    """One ``[[analysis]]`` entry: the step's kind and its parsed options."""
+
+    kind: str
+    options: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self.options)}
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
     """A parsed analysis configuration; ``base`` is the folder relative paths are read from."""
 
@@ -73,6 +87,7 @@ class AnalysisConfig:
     fixed_effects: FixedEffectsSection = field(default_factory=FixedEffectsSection)
     hierarchical: HierarchicalSection = field(default_factory=HierarchicalSection)
     seeds: SeedSection = field(default_factory=SeedSection)
+    analysis: tuple[AnalysisEntry, ...] = ()
     base: Path = Path(".")
 
     @property
@@ -81,7 +96,9 @@ class AnalysisConfig:
         return path if path.is_absolute() else (self.base / path).resolve()
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: {f.name: getattr(getattr(self, name), f.name) for f in fields(SECTIONS[name])} for name in SECTIONS}
+        """The config as plain data (recorded in the manifest), steps included."""
+        sections = {name: {f.name: getattr(getattr(self, name), f.name) for f in fields(SECTIONS[name])} for name in SECTIONS}
+        return sections | {"analysis": [entry.to_dict() for entry in self.analysis]}
 
 
 def _check_section(name: str, raw: Any, problems: list[str]):
@@ -124,13 +141,54 @@ def load_config(path: str | Path) -> AnalysisConfig:
 
 
 def config_from_dict(raw: dict, *, base: Path = Path("."), source: str = "config") -> AnalysisConfig:
-    problems = [f"unknown section [{key}] (known: {', '.join(SECTIONS)})" for key in raw if key not in SECTIONS]
+    """A checked config from parsed TOML; :class:`~bstate_stats.errors.ConfigError` lists every problem.
+
+    Parameters
+    ----------
+    raw
+        The parsed document: the sections and, optionally, an ``analysis``
+        list of steps (``[[analysis]]`` tables, each with a ``kind``).
+    base
+        The folder relative paths are read from.
+    source
+        Named in messages.
+
+    Returns
+    -------
+    AnalysisConfig
+    """
+    problems = [f"unknown section [{key}] (known: {', '.join([*SECTIONS, 'analysis'])})" for key in raw if key not in SECTIONS and key != "analysis"]
     sections = {name: _check_section(name, raw.get(name, {}), problems) for name in SECTIONS}
     if not problems:
         problems += _check_values(**sections)
+    analysis = _check_analysis(raw.get("analysis"), sections["hierarchical"], problems)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
-    return AnalysisConfig(**sections, base=Path(base))
+    return AnalysisConfig(**sections, analysis=analysis, base=Path(base))
+
+
+def _check_analysis(raw: Any, hierarchical: HierarchicalSection, problems: list[str]) -> tuple[AnalysisEntry, ...]:
+    """The steps to run: the ``[[analysis]]`` list, or the case study's steps (Bayesian model when enabled)."""
+    if raw is None:
+        kinds = [k for k in CASE_STEPS if k != "hierarchical" or hierarchical.enabled]
+        return tuple(AnalysisEntry(kind, step(kind).options()) for kind in kinds)
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw) or not raw:
+        problems.append("[[analysis]] must be a list of tables, each with a kind (e.g. [[analysis]] kind = \"fixed_effects\")")
+        return ()
+    entries = []
+    for k, entry in enumerate(raw, start=1):
+        where = f"[[analysis]] #{k}"
+        kind = entry.get("kind")
+        try:
+            registered = step(kind) if isinstance(kind, str) else None
+            if registered is None:
+                raise ConfigError(f"{where}: kind = {kind!r}; give the step's kind as text")
+            entries.append(AnalysisEntry(kind, registered.parse_options({k2: v for k2, v in entry.items() if k2 != "kind"}, where)))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if any(e.kind == "hierarchical" for e in entries) and not hierarchical.enabled:
+        problems.append("[[analysis]] lists kind = \"hierarchical\" while [hierarchical] enabled = false; remove one of them")
+    return tuple(entries)
 
 
 def _whole(value: int, low: int) -> bool:

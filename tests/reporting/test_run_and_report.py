@@ -62,8 +62,12 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == outcome.status
     assert set(manifest["inputs"]) == {str(p) for p in data_dir.glob("*.csv")}
-    for name in ("tables/fixed_effects.csv", "tables/bayes_diagnostics.csv", "tables/bayes_warnings.csv", "figures/prob_curve.png", "posterior/hierarchical.nc", "headline.json"):
+    for name in ("tables/fixed_effects.csv", "tables/bayes_diagnostics.csv", "figures/prob_curve.png", "posterior/hierarchical.nc", "headline.json", "sections.json"):
         assert name in manifest["outputs"], name
+    sections = [s["title"] for s in json.loads((out / "sections.json").read_text())]
+    assert sections[0] == "Data validation" and "Bayesian hierarchical model" in sections
+    if "tables/hierarchical_warnings.csv" in manifest["outputs"]:
+        assert "Warnings: Bayesian hierarchical model" in sections
     assert {"pymc", "pyfixest", "linearmodels"} <= set(manifest["versions"])
     assert manifest["seeds"] == {"hierarchical": 1, "bootstrap": 0}
 
@@ -96,12 +100,14 @@ def test_rerun_gives_identical_tables(finished, data_dir, tmp_path):
 
 
 def test_interrupted_run_leaves_no_manifest(data_dir, tmp_path, monkeypatch):
-    import bstate_stats.reporting.run as run_module
+    import dataclasses
 
-    def interrupted(*args, **kwargs):
+    from bstate_stats.reporting.steps import STEPS
+
+    def interrupted(context):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_module, "_bayesian", interrupted)
+    monkeypatch.setitem(STEPS, "hierarchical", dataclasses.replace(STEPS["hierarchical"], run=interrupted))
     out = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt):
         run_analysis(small_config(data_dir), out, progress=lambda _: None)

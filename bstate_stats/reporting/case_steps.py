@@ -1,0 +1,162 @@
+"""The case study's steps: describe the panel, fixed effects, threshold, revenue, the Bayesian hierarchical model.
+
+Each reads its settings from the config's shared sections (``[model]``,
+``[fixed_effects]``, ``[hierarchical]``, ``[seeds]``) and returns its tables,
+figures, headline values and report sections; :mod:`bstate_stats.reporting.run`
+writes them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
+from bstate_stats.models.hierarchical import hierarchical
+from bstate_stats.models.revenue import habit_to_revenue, revenue_model
+from bstate_stats.models.threshold import threshold_model
+from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
+
+CASE_STEPS = ("describe", "fixed_effects", "threshold", "revenue", "hierarchical")
+
+
+def _fe_options(context: StepContext) -> dict:
+    fe, seeds = context.config.fixed_effects, context.config.seeds
+    return dict(cluster=fe.cluster, level=fe.level, bootstrap_reps=fe.bootstrap_reps, seed=seeds.bootstrap)
+
+
+@register_step("describe", description="describing the panel")
+def describe_step(context: StepContext) -> StepOutput:
+    """Trajectories of the three families, the share at or above the threshold by region, habits improved."""
+    panel, m = context.panel, context.config.model
+    description = panel.describe(outcome=m.outcome, threshold=m.threshold)
+    out = StepOutput(
+        tables={
+            "trajectories": description.trajectories.astype({"period": str}),
+            "share_above": description.share_above.astype({"period": str}),
+            "region_ranking": description.region_ranking,
+        },
+        figures={"trajectories": description.plot()},
+    )
+    share = None
+    if panel.columns_with_role("habit_item"):
+        improved = panel.habits_improved()
+        out.tables["habits_improved"] = improved.astype({"baseline": str, "compare": str}).reset_index()
+        share = float(improved.attrs["overall_share"])
+    else:
+        context.progress("  no habit items in the data: the share of habits improved is not computed")
+    out.headline = {"share_habits_improved": share, "n_rows": panel.n_rows, "n_teams": len(panel.teams), "n_regions": len(panel.regions)}
+    out.sections.append(Section("The three families over time", figures=("trajectories",), tables=(TableItem("region_ranking", 2),)))
+    return out
+
+
+@register_step("fixed_effects", description="fixed effects within teams")
+def fixed_effects_step(context: StepContext) -> StepOutput:
+    """Two-way fixed effects, habits at t-1, the exclusion ledger and the FE-versus-RE tests."""
+    panel, m, options = context.panel, context.config.model, _fe_options(context)
+    fe = fixed_effects(panel, m.outcome, m.drivers, effects=context.config.fixed_effects.effects, **options)
+    lagged = fixed_effects(panel, m.outcome, m.drivers, effects=context.config.fixed_effects.effects, lags={m.drivers[0]: 1}, **options)
+    tests = pd.concat([mundlak(panel, m.outcome, m.drivers).to_frame(), team_effects_f_test(panel, m.outcome, m.drivers).to_frame()]).astype({"df": str})
+    row = fe.effect(m.drivers[0], m.habit_change)
+    sentence = (
+        f"Within a team, +{m.habit_change:g} {m.drivers[0]} points go with {row['estimate']:+.2f} {m.outcome} points "
+        f"({context.config.fixed_effects.level:.0%} interval {row['conf_low']:+.2f} to {row['conf_high']:+.2f}; {fe.n_rows} rows, {fe.n_teams} teams)."
+    )
+    return StepOutput(
+        tables={"fixed_effects": fe.summary(), "fixed_effects_lagged": lagged.summary(), "fixed_effects_ledger": fe.ledger.summary(), "specification_tests": tests},
+        figures={"fixed_effects": fe.plot(change=m.habit_change)},
+        texts={"fixed_effects_compare.md": compare([fe, lagged], names=["same period", "habits at t-1"]).to_markdown() + "\n"},
+        headline={
+            "habit_change": m.habit_change, "threshold": m.threshold, "target_prob": m.target_prob,
+            "fe_effect": float(row["estimate"]), "fe_conf_low": float(row["conf_low"]), "fe_conf_high": float(row["conf_high"]),
+            "fe_level": context.config.fixed_effects.level, "converged": None,
+        },
+        sections=[
+            Section("Rows excluded from the fixed-effects model", tables=(TableItem("fixed_effects_ledger"),)),
+            Section(
+                "Fixed effects: the habit effect within teams", sentences=(sentence,), tables=(TableItem("fixed_effects", 4), TableItem("specification_tests", 4)),
+                figures=("fixed_effects",), markdown=("fixed_effects_compare.md",),
+            ),
+        ],
+    )
+
+
+@register_step("threshold", description="chance of reaching the threshold (fixed effects)")
+def threshold_step(context: StepContext) -> StepOutput:
+    """Change in P(outcome at or above the threshold) per habit change: linear probability model and conditional logit."""
+    panel, m = context.panel, context.config.model
+    fit = threshold_model(panel, m.outcome, [m.drivers[0]], threshold=m.threshold, change=m.habit_change, effects=context.config.fixed_effects.effects, **_fe_options(context))
+    title = f"Change in P({m.outcome} at or above {m.threshold:g}) per +{m.habit_change:g} habit points"
+    return StepOutput(tables={"threshold": fit.summary()}, sections=[Section(title, sentences=tuple(fit.notes()), tables=(TableItem("threshold", 3),))])
+
+
+@register_step("revenue", description="revenue lift and the habit -> revenue chain")
+def revenue_step(context: StepContext) -> StepOutput:
+    """The revenue lift of a period at or above the threshold, and the annual lift of a habit change (team bootstrap)."""
+    panel, m, config = context.panel, context.config.model, context.config
+    options = {k: v for k, v in _fe_options(context).items()}
+    revenue = revenue_model(panel, satisfaction=m.outcome, threshold=m.threshold, **options)
+    chain = habit_to_revenue(
+        panel, habit_change=m.habit_change, satisfaction=m.outcome, habit=m.drivers[0], controls=tuple(m.drivers[1:]), threshold=m.threshold,
+        reps=config.fixed_effects.chain_reps, seed=config.seeds.bootstrap, progress=False,
+    )
+    low, high = chain.interval
+    return StepOutput(
+        tables={"revenue": revenue.summary(), "habit_to_revenue": chain.summary()},
+        headline={"chain_lift": chain.estimate, "chain_conf_low": low, "chain_conf_high": high, "revenue_lift_pct": float(revenue.lift["estimate"] * 100)},
+        sections=[Section("Revenue lift (fixed effects)", sentences=tuple(chain.notes()), tables=(TableItem("revenue", 4), TableItem("habit_to_revenue", 0)))],
+    )
+
+
+@register_step("hierarchical", description="Bayesian hierarchical model")
+def hierarchical_step(context: StepContext) -> StepOutput:
+    """The Bayesian model: effects by level, P(at or above the threshold), the habit change needed and the revenue lift."""
+    panel, m, h = context.panel, context.config.model, context.config.hierarchical
+    context.progress(f"  {h.sampler}, {h.chains} chains x {h.draws} draws")
+    fit = hierarchical(
+        panel, m.outcome, m.drivers, random_seed=context.config.seeds.hierarchical, sampler=h.sampler, chains=h.chains, draws=h.draws, tune=h.tune,
+        target_accept=h.target_accept, likelihood=h.likelihood, team_effects=h.team_effects, threshold=m.threshold, priors=h.priors or None,
+        credible_level=h.credible_level, progress=False,
+    )
+    required = pd.concat([fit.required_habit_change(prob=m.target_prob, level=level) for level in ("population", "region")], ignore_index=True)
+    lift = fit.revenue_lift(m.habit_change)
+    out = StepOutput(
+        tables={
+            "bayes_summary": fit.summary(), "bayes_diagnostics": fit.diagnostics.summary(), "bayes_region_effects": fit.habit_effects("region"),
+            "bayes_team_effects": fit.habit_effects("team"), "prob_curve": fit.prob_curve(), "required_change": required, "revenue_lift": lift,
+            "revenue_lift_region": fit.revenue_lift(m.habit_change, level="region"),
+        },
+        figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob), "revenue_lift": fit.plot_revenue_lift(m.habit_change)},
+        files={"posterior/hierarchical.nc": fit.save},
+        headline=_bayes_headline(fit, required, lift, m.habit_change, h.credible_level),
+        status="ok" if fit.converged else "not_converged",
+    )
+    out.sections = [
+        Section("Bayesian hierarchical model", sentences=(fit.diagnostics.message(),), tables=(TableItem("bayes_diagnostics"), TableItem("bayes_summary")), figures=("bayes_region_effects", "ppc")),
+        Section(f"Chance of {m.outcome} at or above {m.threshold:g}", figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
+        Section("Revenue lift (Bayesian)", figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 0),)),
+    ]
+    return out
+
+
+def _bayes_headline(fit, required: pd.DataFrame, lift: pd.DataFrame, habit_change: float, credible_level: float) -> dict:
+    population, row = required.iloc[0], lift.iloc[0]
+    effect = fit.habit_effects("population").iloc[0]
+    return {
+        "converged": fit.converged,
+        "convergence_message": fit.diagnostics.message(),
+        "bayes_effect": effect["mean"],
+        "bayes_effect_low": effect["hdi_low"],
+        "bayes_effect_high": effect["hdi_high"],
+        "credible_level": credible_level,
+        "required_change": population["required_change"],
+        "required_low": population["hdi_low"],
+        "required_high": population["hdi_high"],
+        "required_reachable": bool(population["reachable"]),
+        "prob_now": float(fit.prob_above(habit_change=0).iloc[0]["mean"]),
+        "prob_after_change": float(fit.prob_above(habit_change=habit_change).iloc[0]["mean"]),
+        "revenue_lift_mean": row["mean"],
+        "revenue_lift_low": row["hdi_low"],
+        "revenue_lift_high": row["hdi_high"],
+        "revenue_lift_prob_positive": row["prob_positive"],
+        "sampling_seconds": fit.meta["sampling_seconds"],
+    }
