@@ -103,7 +103,7 @@ def revenue_step(context: StepContext) -> StepOutput:
     return StepOutput(
         tables={"revenue": revenue.summary(), "habit_to_revenue": chain.summary()},
         headline={"chain_lift": chain.estimate, "chain_conf_low": low, "chain_conf_high": high, "revenue_lift_pct": float(revenue.lift["estimate"] * 100)},
-        sections=[Section("Revenue lift (fixed effects)", sentences=tuple(chain.notes()), tables=(TableItem("revenue", 4), TableItem("habit_to_revenue", 0)))],
+        sections=[Section("Revenue lift (fixed effects)", sentences=tuple(chain.notes()), tables=(TableItem("revenue", 4), TableItem("habit_to_revenue", 3)))],
     )
 
 
