@@ -26,7 +26,7 @@ class ValidationError(BStateError, ValueError):
         every failure found (not only the first).
     """
 
-    def __init__(self, report: "ValidationReport") -> None:
+    def __init__(self, report: ValidationReport) -> None:
         self.report = report
         super().__init__(report.to_text(errors_only=True))
 

@@ -23,6 +23,7 @@ csat on habit_index and relationship_index has exactly the stated truth.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -185,7 +186,7 @@ class CaseStudy:
         directory = Path(directory)
         suffix = {"csv": ".csv", "parquet": ".parquet", "excel": ".xlsx"}[format]
         meta = {"seed": self.seed, "parameters": asdict(self.parameters)}
-        writers = {directory / f"{name}{suffix}": frame_writer(frame, suffix) for name, frame in self.tables.items()}
+        writers: dict[Path, Callable[[Path], object]] = {directory / f"{name}{suffix}": frame_writer(frame, suffix) for name, frame in self.tables.items()}
         writers[directory / "truth.json"] = text_writer(json.dumps(self.truth.to_dict(), indent=2, sort_keys=True) + "\n")
         writers[directory / "parameters.json"] = text_writer(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return write_all_or_none(writers, overwrite=overwrite)

@@ -74,7 +74,7 @@ def check_convergence(idata: az.InferenceData, var_names: list[str] | None = Non
     A failure emits a :class:`ConvergenceWarning` naming the failing
     parameters and the usual remedies (unless ``warn=False``).
     """
-    posterior = idata.posterior
+    posterior = idata.posterior  # type: ignore[attr-defined]
     # nutpie also stores unconstrained copies (x_log__, x_zerosum__): their constrained twins are checked
     names = var_names or [v for v in posterior.data_vars if not v.endswith("__")]
     summary = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")

@@ -12,8 +12,8 @@ import errno
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -126,17 +126,17 @@ def write_all_or_none(writers: dict[Path, Callable[[Path], object]], *, overwrit
                 os.chmod(staged[target], 0o666 & ~_umask())
             except OSError as exc:
                 raise describe_os_error(exc, "write", target) from exc
-        conflicts = [str(t) for t, tmp in staged.items() if t.exists() and (t.is_dir() or file_hash(t) != file_hash(tmp))]
+        conflicts = [str(t) for t, new in staged.items() if t.exists() and (t.is_dir() or file_hash(t) != file_hash(new))]
         if conflicts and not overwrite:
             raise OutputError(f"not overwriting files that hold other content: {', '.join(conflicts)} (choose another folder, or --force to replace them)")
-        for target, tmp in staged.items():
+        for target, new in staged.items():
             try:
-                os.replace(tmp, target)
+                os.replace(new, target)
             except OSError as exc:
                 raise describe_os_error(exc, "write", target) from exc
     finally:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
+        for staged_path in staged.values():
+            staged_path.unlink(missing_ok=True)
     return list(writers)
 
 

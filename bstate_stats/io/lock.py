@@ -11,7 +11,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bstate_stats.errors import RunLockedError
@@ -30,7 +30,7 @@ def read_json(path: Path) -> dict | None:
 
 
 def _lock_info() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def _describe_holder(info: dict | None) -> str:
@@ -54,7 +54,7 @@ class FolderLock:
     def path(self) -> Path:
         return self.folder / LOCK_NAME
 
-    def acquire(self) -> "FolderLock":
+    def acquire(self) -> FolderLock:
         """Take the lock or raise :class:`RunLockedError` naming the run that holds it."""
         for _ in range(10):
             try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Iterable
 
 RUN_PACKAGES = ("bstate_stats", "numpy", "pandas", "scipy", "pandera", "statsmodels", "linearmodels", "pyfixest", "wildboottest", "pymc", "pytensor", "arviz", "nutpie", "matplotlib")
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
 
 import pandas as pd
 
@@ -67,7 +67,8 @@ def _journal(folder: Path) -> dict[str, str | None] | None:
 
 def _entries(folder: Path) -> tuple[list[str], list[str]]:
     """Relative paths of the files under ``folder``, and of links and other non-files (never followed)."""
-    files, others = [], []
+    files: list[str] = []
+    others: list[str] = []
     for root, dirs, names in os.walk(folder, followlinks=False):
         base = Path(root)
         for name in list(dirs):
@@ -189,7 +190,7 @@ class RunFolder:
     _journal: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
-    def claim(cls, path: str | Path, *, config: dict | None = None, replace: bool = False) -> "RunFolder":
+    def claim(cls, path: str | Path, *, config: dict | None = None, replace: bool = False) -> RunFolder:
         """Take ``path`` for a new run.
 
         Parameters
@@ -236,7 +237,7 @@ class RunFolder:
             raise
 
     @classmethod
-    def reopen(cls, path: str | Path) -> "RunFolder":
+    def reopen(cls, path: str | Path) -> RunFolder:
         """Take a finished run's folder to add files to it (its manifest is updated by :meth:`add_to_manifest`)."""
         folder = Path(path)
         state = inspect_folder(folder)
@@ -248,7 +249,7 @@ class RunFolder:
             run.notices.append(lock.stale)
         return run
 
-    def __enter__(self) -> "RunFolder":
+    def __enter__(self) -> RunFolder:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
@@ -304,7 +305,7 @@ class RunFolder:
         """Write ``manifest.json`` last: input hashes, config, seeds, versions and the files this run wrote."""
         manifest = {
             "status": status,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "inputs": {str(p): file_hash(p) for p in inputs},
             "config": config,
             "seeds": seeds,

@@ -16,7 +16,7 @@ from bstate_stats.schema.validate import ValidatedTables
 
 def _merge(tables: dict[str, CheckedTable]) -> pd.DataFrame:
     """Outer join of the tables on (team, t): rows missing from one table are kept, never joined away."""
-    merged = None
+    merged: pd.DataFrame | None = None
     for name, table in tables.items():
         measures = [c for c, s in table.specs.items() if not s.is_key]
         columns = ["team", "_t", *(["region"] if "region" in table.frame else []), *measures]
@@ -24,6 +24,7 @@ def _merge(tables: dict[str, CheckedTable]) -> pd.DataFrame:
         renamed = {c: f"{name}.{c}" for c in measures if merged is not None and c in merged.columns}
         part = part.rename(columns=renamed)
         merged = part if merged is None else merged.merge(part, on=["team", "_t"], how="outer", suffixes=("", f".{name}"))
+    assert merged is not None, "a panel has at least the deliverables table"
     regions = merged.dropna(subset=["region"]).groupby("team")["region"].first() if "region" in merged else None
     if regions is not None:
         merged["region"] = merged["team"].map(regions)

@@ -38,14 +38,14 @@ class PanelDescription:
     share_above: pd.DataFrame
     region_ranking: pd.DataFrame
 
-    def plot(self) -> "Figure":
+    def plot(self) -> Figure:
         """Trajectories of each family (one panel each) and the share at or above the threshold by region."""
         from bstate_stats.plots.panel import plot_description
 
         return plot_description(self)
 
 
-def describe_panel(panel: "Panel", *, outcome: str, threshold: float) -> PanelDescription:
+def describe_panel(panel: Panel, *, outcome: str, threshold: float) -> PanelDescription:
     data = panel.data.reset_index()
     families = [c for c in (outcome, "habit_index", "relationship_index", "revenue") if c in data]
     by_period = data.groupby("t", sort=True)
@@ -66,7 +66,7 @@ def describe_panel(panel: "Panel", *, outcome: str, threshold: float) -> PanelDe
     return PanelDescription(outcome, threshold, trajectories, share, ranking)
 
 
-def _region_ranking(scored: pd.DataFrame, outcome: str, panel: "Panel") -> pd.DataFrame:
+def _region_ranking(scored: pd.DataFrame, outcome: str, panel: Panel) -> pd.DataFrame:
     first_t, last_t = scored["t"].min(), scored["t"].max()
     first = scored[scored["t"] == first_t].groupby("region")[outcome].mean()
     last = scored[scored["t"] == last_t].groupby("region")

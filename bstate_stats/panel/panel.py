@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -80,8 +81,8 @@ class Panel:
         habits: pd.DataFrame | None = None,
         relationships: pd.DataFrame | None = None,
         *,
-        mapping: "Mapping | None" = None,
-    ) -> "Panel":
+        mapping: Mapping | None = None,
+    ) -> Panel:
         """Validate three in-memory tables and build a panel; raises ``ValidationError`` listing every problem.
 
         ``mapping`` renames the user's columns to the contract's and may set
@@ -100,7 +101,7 @@ class Panel:
         outcomes: Iterable[str],
         drivers: Iterable[str] = (),
         scales: Mapping[str, str] | None = None,
-    ) -> "Panel":
+    ) -> Panel:
         """Any panel with its own column names and numeric measures.
 
         Parameters
@@ -118,7 +119,7 @@ class Panel:
         return cls.from_parts(assemble(validated))
 
     @classmethod
-    def from_parts(cls, parts: PanelParts) -> "Panel":
+    def from_parts(cls, parts: PanelParts) -> Panel:
         """The panel made of assembled, validated parts (see :mod:`bstate_stats.panel.assemble`)."""
         return cls(**{f.name: getattr(parts, f.name) for f in dataclasses.fields(parts)})
 
@@ -167,7 +168,7 @@ class Panel:
         """The period label of a grid position ``t``."""
         return self.period_format.label(t)
 
-    def describe(self, *, outcome: str | None = None, threshold: float = 8.0) -> "PanelDescription":
+    def describe(self, *, outcome: str | None = None, threshold: float = 8.0) -> PanelDescription:
         """Trajectories of the three families, share of teams at or above ``threshold``, region ranking."""
         from bstate_stats.panel.describe import describe_panel
 
@@ -202,7 +203,7 @@ class Panel:
             raise SpecificationError(f"period {label!r} is not in the panel; periods run {self.periods[0]} .. {self.periods[-1]}")
         return int(match[0])
 
-    def with_columns(self, columns: Mapping[str, pd.Series], *, role: str = "derived", scale: str = "numeric") -> "Panel":
+    def with_columns(self, columns: Mapping[str, pd.Series], *, role: str = "derived", scale: str = "numeric") -> Panel:
         """A new panel with extra columns (aligned on the panel index); this panel is unchanged."""
         data = self.data.copy()
         roles, scales = dict(self.roles), dict(self.scales)

@@ -221,7 +221,7 @@ def _check_values(data: DataSection, model: ModelSection, fixed_effects: FixedEf
     drivers = tuple(d for d in model.drivers if isinstance(d, str)) or ("habit_index",)
     checks = {
         "[data] mapping": lambda: ColumnMapping.from_dict(data.mapping or None),
-        "[fixed_effects]": lambda: FixedEffectsSpec(model.outcome, drivers, fixed_effects.effects, cluster=fixed_effects.cluster or None, level=0.95),
+        "[fixed_effects]": lambda: FixedEffectsSpec(model.outcome, drivers, fixed_effects.effects, cluster=fixed_effects.cluster or None, level=0.95),  # type: ignore[arg-type]
         "[hierarchical]": lambda: HierarchicalSpec(
             model.outcome, drivers, max(seeds.hierarchical, 0), sampler=hierarchical.sampler, chains=hierarchical.chains, draws=hierarchical.draws,  # type: ignore[arg-type]
             tune=hierarchical.tune, target_accept=hierarchical.target_accept, likelihood=hierarchical.likelihood,  # type: ignore[arg-type]

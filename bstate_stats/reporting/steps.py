@@ -15,8 +15,9 @@ report are not edited.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -70,7 +71,7 @@ class StepOutput:
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, "Figure"] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     files: dict[str, Callable[[Any], object]] = field(default_factory=dict)
     headline: dict[str, Any] = field(default_factory=dict)
@@ -82,7 +83,7 @@ class StepOutput:
 class StepContext:
     """What a step is given: the validated panel, the whole config, this entry's options, and a progress callback."""
 
-    panel: "Panel"
+    panel: Panel
     config: Any  # AnalysisConfig (reporting.config imports this module)
     options: Any
     progress: Callable[[str], None]

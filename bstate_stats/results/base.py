@@ -8,7 +8,10 @@ import pandas as pd
 class RendersSummary:
     """Mixin: ``summary()`` drives ``__str__`` (text), ``_repr_html_`` (notebooks) and Markdown/LaTeX."""
 
-    title: str = "Results"
+    @property
+    def title(self) -> str:
+        """The heading printed above the table."""
+        return "Results"
 
     def summary(self) -> pd.DataFrame:  # pragma: no cover - implemented by subclasses
         raise NotImplementedError

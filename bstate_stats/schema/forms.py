@@ -64,9 +64,9 @@ def reshape(checked: CheckedTable, schema: TableSchema) -> CheckedTable:
         flag = next((c for c, s in checked.specs.items() if s.role == "improvement_flag"), None)
         aggregated = aggregate_respondents(frame, items, flag)
         specs = {k: v for k, v in checked.specs.items() if k not in (respondent,) and v.role != "improvement_flag"}
-        specs["n_respondents"] = schema.column("n_respondents")
+        specs["n_respondents"] = schema.required_column("n_respondents")
         if flag is not None:
-            specs["share_improved"] = schema.column("share_improved")
+            specs["share_improved"] = schema.required_column("share_improved")
         return dataclasses.replace(checked, frame=aggregated, specs=specs)
     return checked
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -34,7 +34,7 @@ class ColumnMapping:
     scales: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, raw: Mapping | None) -> "ColumnMapping":
+    def from_dict(cls, raw: Mapping | None) -> ColumnMapping:
         """Read ``{table: {their: ours}, "scales": {table: {column_or_role: scale}}}``; unknown tables or scales are errors."""
         if raw is None:
             return cls()
@@ -61,7 +61,7 @@ class ColumnMapping:
         return cls({t: dict(m) for t, m in raw.items()}, {t: dict(m) for t, m in scales.items()})
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "ColumnMapping":
+    def from_toml(cls, path: str | Path) -> ColumnMapping:
         """Read a mapping from a TOML file with ``[deliverables]``, ``[habits]``, ``[scales.habits]`` tables."""
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))

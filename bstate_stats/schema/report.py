@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -60,7 +61,7 @@ class ValidationIssue:
         values: Iterable = (),
         row_label: str = "row",
         n_rows: int | None = None,
-    ) -> "ValidationIssue":
+    ) -> ValidationIssue:
         """Make an issue, keeping the first few rows and values and counting them all."""
         rows = list(rows)
         values = list(values)
@@ -105,7 +106,7 @@ class ValidationReport:
     def add(self, issue: ValidationIssue) -> None:
         self.issues.append(issue)
 
-    def extend(self, other: "ValidationReport | Iterable[ValidationIssue]") -> None:
+    def extend(self, other: ValidationReport | Iterable[ValidationIssue]) -> None:
         self.issues.extend(other.issues if isinstance(other, ValidationReport) else other)
 
     @property

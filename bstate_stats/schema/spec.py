@@ -103,6 +103,13 @@ class TableSchema:
         """The declared column called ``name``, or None."""
         return next((c for c in self.columns if c.name == name), None)
 
+    def required_column(self, name: str) -> ColumnSpec:
+        """The declared column called ``name``; a schema without it is malformed."""
+        spec = self.column(name)
+        if spec is None:
+            raise SchemaDefinitionError(f"schema {self.name!r} declares no column {name!r}")
+        return spec
+
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)

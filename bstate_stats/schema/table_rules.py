@@ -17,7 +17,7 @@ import pandera.pandas as pa
 
 from bstate_stats.schema.periods import ParsedPeriods, PeriodFormat, parse_periods
 from bstate_stats.schema.readers import RawTable
-from bstate_stats.schema.report import ValidationIssue, ValidationReport
+from bstate_stats.schema.report import Severity, ValidationIssue, ValidationReport
 from bstate_stats.schema.spec import ColumnSpec, TableSchema
 
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
@@ -36,7 +36,7 @@ class CheckedTable:
     row_label: str
 
 
-def _issue(raw: RawTable, severity: str, column: str | None, rule: str, message: str, mask: pd.Series | None = None, values=()):
+def _issue(raw: RawTable, severity: Severity, column: str | None, rule: str, message: str, mask: pd.Series | None = None, values=()):
     rows = raw.frame.index[mask.to_numpy()] if mask is not None else []
     if mask is not None and not len(values):
         values = raw.frame.loc[mask, column].tolist() if column in raw.frame.columns else []

@@ -7,9 +7,10 @@ nothing here builds the panel.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -22,7 +23,7 @@ from bstate_stats.schema.report import ValidationIssue, ValidationReport
 from bstate_stats.schema.spec import SCALES, ColumnSpec, TableSchema, load_schemas
 from bstate_stats.schema.table_rules import CheckedTable, check_table
 
-TableInput = pd.DataFrame | str | Path | None
+TableInput: TypeAlias = pd.DataFrame | str | Path | None
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ValidatedTables:
     report: ValidationReport
 
 
-def check_panel(tables: dict[str, CheckedTable], schemas: Mapping[str, TableSchema], report: ValidationReport) -> ValidatedTables | None:
+def check_panel(tables: dict[str, CheckedTable], schemas: Mapping[Any, TableSchema], report: ValidationReport) -> ValidatedTables | None:
     """Reshape each table to one row per (team, period), then the panel-wide rules; None when there are errors."""
     tables = {name: reshape(t, schemas[name]) for name, t in tables.items()}
     if "deliverables" in tables and "region" in tables["deliverables"].frame:

@@ -245,10 +245,9 @@ def test_killed_run_leaves_a_stale_lock_that_is_reported_and_taken_over(tmp_path
 
 
 def test_lock_is_released_when_a_run_fails(tmp_path):
-    with pytest.raises(ZeroDivisionError):
-        with RunFolder.claim(tmp_path, config=CONFIG) as folder:
-            folder.write_text("tables/a.csv", "x\n")
-            1 / 0
+    with pytest.raises(RuntimeError, match="mid-run"), RunFolder.claim(tmp_path, config=CONFIG) as folder:
+        folder.write_text("tables/a.csv", "x\n")
+        raise RuntimeError("a step failed mid-run")
     assert not (tmp_path / LOCK).exists() and read_manifest(tmp_path) is None
     finished_run(tmp_path)
 

@@ -6,7 +6,6 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pytest

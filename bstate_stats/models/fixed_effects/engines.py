@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,7 @@ def random_effects_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str]
         dummies = pd.get_dummies(frame.index.get_level_values("t"), prefix="period", drop_first=True, dtype=float)
         dummies.index = frame.index
         exog = exog.join(dummies)
+    cov_options: dict[str, Any]
     if spec.cluster == "team":
         cov_options = {"cov_type": "clustered", "cluster_entity": True, "debiased": True, "group_debias": True}
     elif spec.cluster == "twoway":

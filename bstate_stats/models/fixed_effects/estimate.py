@@ -10,7 +10,7 @@ lags from the index, few-cluster wild bootstrap, and one results object.
 from __future__ import annotations
 
 import warnings
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -47,7 +47,7 @@ class FixedEffectsResults(RendersSummary):
         Wild cluster bootstrap inference per term when clusters are few.
     """
 
-    spec: "FixedEffectsSpec"
+    spec: FixedEffectsSpec
     params: pd.Series
     cov: pd.DataFrame
     df: float
@@ -58,7 +58,7 @@ class FixedEffectsResults(RendersSummary):
     rsquared: dict[str, float]
     ledger: ExclusionLedger
     not_identified: dict[str, str] = field(default_factory=dict)
-    bootstrap: dict[str, "BootstrapInference"] = field(default_factory=dict)
+    bootstrap: dict[str, BootstrapInference] = field(default_factory=dict)
     se_convention: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -127,7 +127,7 @@ class FixedEffectsResults(RendersSummary):
         lines += [f"Not identified: {t} ({r})" for t, r in self.not_identified.items()]
         return lines
 
-    def plot(self, *, change: float = 1.0) -> "Figure":
+    def plot(self, *, change: float = 1.0) -> Figure:
         """Coefficient plot with intervals (multiplied by ``change``, e.g. 10 for per +10 points)."""
         from bstate_stats.plots.coefficients import plot_coefficients
 

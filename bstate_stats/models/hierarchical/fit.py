@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from dataclasses import replace as dataclasses_replace
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -8,8 +8,8 @@ drivers internally and converts these priors accordingly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Mapping
 
 from bstate_stats.errors import SpecificationError
 
@@ -57,7 +57,7 @@ class Priors:
     revenue_noise_sd: float = 0.5
 
     @classmethod
-    def from_mapping(cls, overrides: Mapping[str, float] | "Priors" | None) -> "Priors":
+    def from_mapping(cls, overrides: Mapping[str, float] | Priors | None) -> Priors:
         """Defaults with ``overrides`` applied; unknown names or non-positive scales are errors."""
         if overrides is None:
             return cls()

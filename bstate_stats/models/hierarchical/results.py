@@ -79,21 +79,21 @@ class HierarchicalResults(RendersSummary):
 
     def draws(self, name: str) -> np.ndarray:
         """Posterior draws of ``name`` with chains and draws stacked into the first axis."""
-        values = self.idata.posterior[name]
+        values = self.idata.posterior[name]  # type: ignore[attr-defined]
         return values.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
 
     def _const(self, name: str) -> np.ndarray:
-        return self.idata.constant_data[name].to_numpy()
+        return self.idata.constant_data[name].to_numpy()  # type: ignore[attr-defined]
 
     def summary(self) -> pd.DataFrame:
         """Key parameters in reporting units: ``term, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk``.
 
         Effects are satisfaction points per +10 index points (per +1 for other drivers).
         """
-        names = [v for v in SUMMARY_VARS if v in self.idata.posterior]
+        names = [v for v in SUMMARY_VARS if v in self.idata.posterior]  # type: ignore[attr-defined]
         table = az.summary(self.idata, var_names=names, hdi_prob=self.level, round_to="none")
         low, high = [c for c in table.columns if c.startswith("hdi_")][:2]
-        out = table.rename(columns={low: "hdi_low", high: "hdi_high"}).rename_axis("term").reset_index()
+        out = table.rename(columns={low: "hdi_low", high: "hdi_high"}).rename_axis("term").reset_index()  # type: ignore[arg-type]
         out["term"] = out["term"].map(self._label)
         return out[BAYES_COLUMNS]
 
@@ -261,7 +261,7 @@ class HierarchicalResults(RendersSummary):
         organisation and scaled to a year. Columns: ``mean, median, hdi_low,
         hdi_high, prob_positive``; draws in ``.attrs["draws"]``.
         """
-        if "revenue_log_lift" not in self.idata.posterior:
+        if "revenue_log_lift" not in self.idata.posterior:  # type: ignore[attr-defined]
             raise SpecificationError("this fit has no revenue model (fit with revenue='revenue')")
         ppy = periods_per_year or self.meta.get("periods_per_year")
         if ppy is None:
@@ -306,22 +306,22 @@ class HierarchicalResults(RendersSummary):
         return np.clip(replicated, 0, 10) if self.spec.likelihood == "censored" else replicated
 
     # -- plots -------------------------------------------------------------------
-    def plot_effects(self, level: Level = "region") -> "Figure":
+    def plot_effects(self, level: Level = "region") -> Figure:
         from bstate_stats.plots.bayes import plot_effects
 
         return plot_effects(self.habit_effects(level), population=self.habit_effects("population"), unit=self.meta["habit_unit"])
 
-    def plot_ppc(self) -> "Figure":
+    def plot_ppc(self) -> Figure:
         from bstate_stats.plots.bayes import plot_ppc
 
         return plot_ppc(self._const("score"), self.posterior_predictive(), threshold=self.spec.threshold, period_idx=self._const("period_idx"), periods=self.meta["periods"])
 
-    def plot_prob_curve(self, level: Level = "population", prob: float = 0.8) -> "Figure":
+    def plot_prob_curve(self, level: Level = "population", prob: float = 0.8) -> Figure:
         from bstate_stats.plots.bayes import plot_prob_curve
 
         return plot_prob_curve(self.prob_curve(level=level), required=self.required_habit_change(prob=prob, level=level), threshold=self.spec.threshold)
 
-    def plot_revenue_lift(self, habit_change: float = 10.0) -> "Figure":
+    def plot_revenue_lift(self, habit_change: float = 10.0) -> Figure:
         from bstate_stats.plots.bayes import plot_revenue_lift
 
         return plot_revenue_lift(self.revenue_lift(habit_change), habit_change=habit_change)
@@ -332,7 +332,7 @@ class HierarchicalResults(RendersSummary):
         return write_atomic(path, lambda p: self.idata.to_netcdf(str(p)))
 
     @classmethod
-    def load(cls, path: str | Path) -> "HierarchicalResults":
+    def load(cls, path: str | Path) -> HierarchicalResults:
         """Read a saved posterior; convergence is checked again from the stored draws."""
         try:
             idata = az.from_netcdf(str(path))

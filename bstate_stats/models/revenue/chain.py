@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -109,11 +109,11 @@ def habit_to_revenue(
             draw = rng.choice(teams, size=len(teams), replace=True)
             sat_b, rev_b, win_b = (sampler.sample(draw) for sampler in samplers)
             try:
-                b, l = estimate(sat_b, rev_b)
+                b, lam_b = estimate(sat_b, rev_b)
             except (ValueError, KeyError, np.linalg.LinAlgError):  # a resample in which a link is not identified
                 failed += 1
                 continue
-            draws.append(_chain_lift(b, l, win_b, satisfaction, revenue, habit_change, threshold, scale)[0])
+            draws.append(_chain_lift(b, lam_b, win_b, satisfaction, revenue, habit_change, threshold, scale)[0])
     notes = _replicate_notes(failed, reps, threshold)
     components = {
         "satisfaction per habit point": beta,
