@@ -66,9 +66,5 @@ class BStateWarning(UserWarning):
     """Base class of the warnings bstate_stats emits (data gaps, few clusters, ...)."""
 
 
-class DataWarning(BStateWarning):
-    """Data are usable but something deserves attention (gaps, single-period teams, coverage)."""
-
-
 class EstimationWarning(BStateWarning):
     """An estimate is available but fragile (few clusters, non-identified terms, ...)."""

@@ -33,6 +33,7 @@ from scipy import stats
 
 from bstate_stats.errors import SpecificationError
 from bstate_stats.io.atomic import frame_writer, text_writer, write_all_or_none
+from bstate_stats.panel.panel import Panel
 
 HABIT_NAMES = (
     "daily_huddle", "callback_within_24h", "warm_transfer", "case_notes_complete", "weekly_review",
@@ -138,17 +139,9 @@ class CaseStudy:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"deliverables": self.deliverables, "habits": self.habits, "relationships": self.relationships}
 
-    def panel(self):
+    def panel(self) -> Panel:
         """The validated :class:`~bstate_stats.panel.panel.Panel` of these tables."""
-        from bstate_stats.panel.panel import Panel
-
         return Panel.from_frames(self.deliverables, self.habits, self.relationships)
-
-    def true_threshold_effect(self, habit_change: float = 10.0) -> float:
-        """True average change in P(csat >= threshold) over all rows when every team's habit index rises by ``habit_change``."""
-        shifted = self.latent["expected_csat"] + self.latent["habit_slope"] * habit_change / 10
-        before = prob_above(self.latent["expected_csat"], self.truth.noise_sd, self.truth.threshold)
-        return float(np.mean(prob_above(shifted, self.truth.noise_sd, self.truth.threshold) - before))
 
     def true_revenue_lift(self, habit_change: float = 10.0, *, periods_per_year: int = 12) -> float:
         """True expected annual revenue lift (organisation, last ``periods_per_year`` periods) of a habit change.

@@ -99,3 +99,10 @@ def test_chain_replicates_that_cannot_identify_a_link_are_counted(panel):
     failed = int(next(w for w in caught if "replicates could not" in str(w.message)).message.args[0].split(" of ")[0])
     assert 0 < failed < 30 and len(chain.draws) == 30 - failed
     assert any("left out" in note for note in chain.notes())
+
+
+def test_comparison_table_names_conventional_errors(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = bs.compare([bs.fixed_effects(panel, "csat", ["habit_index"], cluster=None), bs.fixed_effects(panel, "csat", ["habit_index"])]).frame
+    assert list(table.loc["SE"]) == ["conventional", "cluster: team"]

@@ -82,7 +82,7 @@ def compare(results: Sequence[FixedEffectsResults], *, names: Sequence[str] | No
         "R-squared (within)": [f"{r.rsquared['within']:.3f}" for r in results],
         "Effects": [r.spec.effects for r in results],
         "Estimator": [r.spec.estimator for r in results],
-        "SE": [f"cluster: {r.spec.cluster}" if r.spec.cluster else "robust" for r in results],
+        "SE": [f"cluster: {r.spec.cluster}" if r.spec.cluster else "conventional" for r in results],
     }
     frame = pd.DataFrame({**rows, **footer}, index=names).T
     return ComparisonTable(frame, estimates, errors)
