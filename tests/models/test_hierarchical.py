@@ -271,3 +271,15 @@ def test_population_effect_coverage_over_40_studies():
     coverage = float(np.mean(hits))
     print(f"coverage of the 90% interval over 40 studies: {coverage:.3f}")
     assert 0.85 <= coverage <= 0.95
+
+
+def test_results_contract(fit):
+    from matplotlib.figure import Figure
+
+    items = fit.report_items()
+    pd.testing.assert_frame_equal(items.table, fit.summary())
+    effect = fit.habit_effects("population").iloc[0]
+    assert f"{effect['mean']:+.3f}" in items.sentence and ("NOT converged" in items.sentence) != fit.converged
+    assert items.headline["habit_effect"] == effect["mean"] and items.headline["converged"] == fit.converged
+    assert all(isinstance(f, Figure) for f in items.figures.values())
+    assert fit.to_dict()["headline"] == items.headline

@@ -14,7 +14,7 @@ from scipy import stats
 from bstate_stats.errors import ColumnError, SpecificationError
 from bstate_stats.io.atomic import write_text
 from bstate_stats.panel.ledger import ExclusionLedger
-from bstate_stats.results.base import RendersSummary
+from bstate_stats.results.base import Results
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -26,7 +26,7 @@ SUMMARY_COLUMNS = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_
 
 
 @dataclass(frozen=True)
-class FixedEffectsResults(RendersSummary):
+class FixedEffectsResults(Results):
     """Estimates of one fixed-effects regression.
 
     Attributes
@@ -133,6 +133,21 @@ class FixedEffectsResults(RendersSummary):
 
         return plot_coefficients(self.summary(), title=self.title, change=change)
 
+    def sentence(self) -> str:
+        """The first identified driver's estimate with its interval and the counts behind it."""
+        term = next((t for t in self.params.index if t != "Intercept"), None)
+        if term is None:
+            return f"No driver is identified ({self.n_rows} rows)."
+        low, high = self.conf_int().loc[term]
+        return (
+            f"{term}: {self.params[term]:+.4g} {self.spec.outcome} per unit ({self.spec.level:.0%} interval {low:+.4g} to {high:+.4g}; "
+            f"{self.n_rows} rows, {self.n_teams} teams, {self.ledger.n_excluded} rows excluded)."
+        )
+
+    def headline(self) -> dict[str, Any]:
+        """Each identified term's estimate."""
+        return {str(t): float(v) for t, v in self.params.items() if t != "Intercept"}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record: spec, summary, counts, R-squared, ledger, conventions."""
         return {
@@ -143,6 +158,7 @@ class FixedEffectsResults(RendersSummary):
             "ledger": self.ledger.to_dict(),
             "not_identified": self.not_identified,
             "se_convention": self.se_convention,
+            "headline": self.headline(),
         }
 
     def save(self, path: str | Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import arviz as az
 import numpy as np
@@ -22,7 +22,7 @@ from bstate_stats.io.atomic import write_atomic
 from bstate_stats.models.hierarchical.priors import Priors
 from bstate_stats.models.hierarchical.spec import HierarchicalSpec
 from bstate_stats.panel.ledger import ExclusionLedger, LedgerEntry
-from bstate_stats.results.base import RendersSummary
+from bstate_stats.results.base import Results
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -41,7 +41,7 @@ def _hdi(draws: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-class HierarchicalResults(RendersSummary):
+class HierarchicalResults(Results):
     """Posterior of the hierarchical model, its diagnostics and the estimands.
 
     Attributes
@@ -327,6 +327,22 @@ class HierarchicalResults(RendersSummary):
         return plot_revenue_lift(self.revenue_lift(habit_change), habit_change=habit_change)
 
     # -- persistence ---------------------------------------------------------------
+    def plot(self) -> Figure:
+        """Habit effects by region with the population interval."""
+        return self.plot_effects("region")
+
+    def sentence(self) -> str:
+        row = self.habit_effects("population").iloc[0]
+        status = "converged" if self.converged else "NOT converged: do not use these numbers"
+        return (
+            f"Population habit effect {row['mean']:+.3f} per +{self.meta['habit_unit']:g} {self.spec.drivers[0]} "
+            f"({self.level:.0%} interval {row['hdi_low']:+.3f} to {row['hdi_high']:+.3f}; {self.diagnostics.message()}; {status})."
+        )
+
+    def headline(self) -> dict[str, Any]:
+        row = self.habit_effects("population").iloc[0]
+        return {"habit_effect": float(row["mean"]), "habit_effect_low": float(row["hdi_low"]), "habit_effect_high": float(row["hdi_high"]), "converged": self.converged}
+
     def save(self, path: str | Path) -> Path:
         """Write the InferenceData (with config, seed, versions and data hash in its attrs) as NetCDF, atomically."""
         return write_atomic(path, lambda p: self.idata.to_netcdf(str(p)))

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from bstate_stats.models.fixed_effects.results import FixedEffectsResults
-from bstate_stats.results.base import RendersSummary
+from bstate_stats.results.base import Results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
-class RevenueResults(RendersSummary):
+class RevenueResults(Results):
     """Fixed-effects regression of log revenue on being at or above the threshold.
 
     ``lift`` is the relative revenue change of a team-period at or above the
@@ -40,9 +44,28 @@ class RevenueResults(RendersSummary):
     def notes(self) -> list[str]:
         return self.fit.notes()
 
+    def plot(self) -> Figure:
+        """The relative lift with its interval."""
+        from bstate_stats.plots.coefficients import plot_coefficients
+
+        lift = self.lift
+        table = pd.DataFrame([{"term": f"{self.indicator} (relative lift)", "estimate": lift["estimate"], "conf_low": lift["conf_low"], "conf_high": lift["conf_high"]}])
+        return plot_coefficients(table, title=self.title)
+
+    def sentence(self) -> str:
+        lift = self.lift
+        level = self.fit.spec.level
+        return (
+            f"A period at or above {self.threshold:g} brings {lift['estimate']:+.1%} revenue for the same team "
+            f"({level:.0%} interval {lift['conf_low']:+.1%} to {lift['conf_high']:+.1%}; {self.fit.n_rows} rows, {self.fit.n_teams} teams)."
+        )
+
+    def headline(self) -> dict[str, Any]:
+        return {"revenue_lift": float(self.lift["estimate"])}
+
 
 @dataclass(frozen=True)
-class HabitRevenueChain(RendersSummary):
+class HabitRevenueChain(Results):
     """Annual revenue lift that follows a habit change through satisfaction at or above the threshold.
 
     ``draws`` are team-cluster bootstrap replicates of the annual lift.
@@ -83,3 +106,20 @@ class HabitRevenueChain(RendersSummary):
             f"{self.level:.0%} team-cluster bootstrap interval from {len(self.draws)} replicates over {self.n_teams} teams",
             *self.notes_,
         ]
+
+    def plot(self) -> Figure:
+        """The bootstrap replicates of the annual lift, with the estimate and the interval."""
+        from bstate_stats.plots.draws import plot_draws
+
+        return plot_draws(self.draws, estimate=self.estimate, interval=self.interval, title=self.title, xlabel=f"annual revenue lift of +{self.habit_change:g} habit points")
+
+    def sentence(self) -> str:
+        low, high = self.interval
+        return (
+            f"+{self.habit_change:g} habit points for every team are worth {self.estimate:,.0f} a year ({self.level:.0%} interval {low:,.0f} to {high:,.0f}; "
+            f"P(lift > 0) = {self.prob_positive:.2f}, {len(self.draws)} team-bootstrap replicates)."
+        )
+
+    def headline(self) -> dict[str, Any]:
+        low, high = self.interval
+        return {"annual_lift": self.estimate, "annual_lift_low": low, "annual_lift_high": high, "prob_positive": self.prob_positive}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,10 @@ from scipy import stats
 
 from bstate_stats.models.fixed_effects.results import FixedEffectsResults
 from bstate_stats.panel.ledger import ExclusionLedger
-from bstate_stats.results.base import RendersSummary
+from bstate_stats.results.base import Results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class ConditionalLogitFit:
 
 
 @dataclass(frozen=True)
-class ThresholdResults(RendersSummary):
+class ThresholdResults(Results):
     """Average change in P(outcome >= threshold) for a change in a driver, from two models.
 
     ``lpm`` is a linear probability model with fixed effects (change =
@@ -70,3 +74,25 @@ class ThresholdResults(RendersSummary):
 
     def notes(self) -> list[str]:
         return list(self.notes_)
+
+    def plot(self) -> Figure:
+        """Both models' change in probability with intervals."""
+        from bstate_stats.plots.coefficients import plot_coefficients
+
+        table = self.summary().assign(term=lambda t: t["model"])
+        return plot_coefficients(table, title=self.title)
+
+    def sentence(self) -> str:
+        """The linear probability model's change in P(at or above the threshold), in percentage points."""
+        row = self.summary().iloc[0]
+        return (
+            f"+{self.change:g} {self.driver} changes P({self.outcome} >= {self.threshold:g}) by {row['estimate'] * 100:+.1f} percentage points "
+            f"({self.level:.0%} interval {row['conf_low'] * 100:+.1f} to {row['conf_high'] * 100:+.1f}; linear probability model with team effects)."
+        )
+
+    def headline(self) -> dict[str, Any]:
+        table = self.summary()
+        values = {"lpm_change": float(table.iloc[0]["estimate"])}
+        if len(table) > 1 and pd.notna(table.iloc[1].get("estimate")):
+            values["logit_average_marginal_effect"] = float(table.iloc[1]["estimate"])
+        return values
