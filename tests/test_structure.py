@@ -106,3 +106,13 @@ def test_the_checker_sees_an_upward_import():
     edges = graph()
     edges["bstate_stats.schema.spec"] = {*edges["bstate_stats.schema.spec"], "bstate_stats.models.fixed_effects.estimate"}
     assert any(level(t) > level(m) for m, targets in edges.items() for t in targets)
+
+
+def test_public_functions_document_parameters_and_returns():
+    import inspect
+
+    import bstate_stats as bs
+
+    functions = {name: getattr(bs, name) for name in bs.__all__ if inspect.isfunction(getattr(bs, name))}
+    undocumented = [name for name, f in functions.items() if not all(f"\n{s}\n" in inspect.getdoc(f) + "\n" for s in ("Parameters", "Returns"))]
+    assert len(functions) >= 10 and not undocumented, undocumented

@@ -26,6 +26,11 @@ def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str 
     mapping
         A :class:`ColumnMapping`, a dict, or the path of a TOML mapping file.
 
+    Returns
+    -------
+    Panel
+        The validated panel; its ``report`` holds the warnings.
+
     Raises
     ------
     ValidationError
@@ -35,7 +40,20 @@ def load_panel(directory: str | Path, *, mapping: ColumnMapping | Mapping | str 
 
 
 def validate(source: str | Path | Mapping[str, pd.DataFrame], *, mapping: ColumnMapping | Mapping | str | Path | None = None) -> ValidationReport:
-    """Validate a directory of tables (or a dict of frames) and return the report; never raises on bad data."""
+    """Validate a directory of tables (or a dict of frames) and return the report; never raises on bad data.
+
+    Parameters
+    ----------
+    source
+        A data folder, or ``{"deliverables": frame, ...}``.
+    mapping
+        As for :func:`load_panel`.
+
+    Returns
+    -------
+    ValidationReport
+        Every problem found: file, column, rows, rule and values seen.
+    """
     if isinstance(source, Mapping):
         _, report = validate_tables(source, mapping=_mapping(mapping))
     else:

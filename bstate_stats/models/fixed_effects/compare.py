@@ -49,6 +49,22 @@ def compare(results: Sequence[FixedEffectsResults], *, names: Sequence[str] | No
 
     Rows at the bottom give N, teams, within R-squared, effects, estimator and the
     standard-error type. Terms a fit could not identify show "n.i.".
+
+    Parameters
+    ----------
+    results
+        Fixed-effects results to put side by side.
+    names
+        One column name per result (default ``(1)``, ``(2)``, ...).
+    stars
+        Add significance stars to the estimates.
+    digits
+        Digits shown.
+
+    Returns
+    -------
+    ComparisonTable
+        ``.frame`` (a DataFrame), ``to_markdown()``, ``to_latex()``, ``to_html()``.
     """
     results = list(results)
     wrong = [type(r).__name__ for r in results if not isinstance(r, FixedEffectsResults)]

@@ -57,6 +57,18 @@ def hausman(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
     H0 the team effects are uncorrelated with the drivers and RE is efficient;
     a rejection favours fixed effects. Assumes homoskedastic, serially
     uncorrelated errors; prefer :func:`mundlak` with clustered data.
+
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    outcome, drivers
+        Panel columns; every driver must vary within teams.
+
+    Returns
+    -------
+    SpecificationTest
+        The statistic, its degrees of freedom, p-value and a plain-words ``conclusion()``.
     """
     from linearmodels import PanelOLS, RandomEffects
 
@@ -81,6 +93,18 @@ def mundlak(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
     Pooled regression of the outcome on the drivers and their team means,
     clustered by team; a Wald test that the team means' coefficients are zero.
     Valid with heteroskedastic and serially correlated errors.
+
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    outcome, drivers
+        Panel columns; every driver must vary within teams.
+
+    Returns
+    -------
+    SpecificationTest
+        The Wald statistic, its degrees of freedom, p-value and a plain-words ``conclusion()``.
     """
     import statsmodels.api as sm
 
@@ -103,6 +127,20 @@ def team_effects_f_test(panel: Panel, outcome: str, drivers: Sequence[str], *, p
 
     :math:`F = \frac{(SSR_r - SSR_u) / (n - 1)}{SSR_u / (N - n - T_e - k)}` with
     n teams, :math:`T_e` period effects (T - 1 when included) and k drivers.
+
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    outcome, drivers
+        Panel columns; every driver must vary within teams.
+    period_effects
+        Keep period effects in both models.
+
+    Returns
+    -------
+    SpecificationTest
+        The F statistic, its degrees of freedom, p-value and a plain-words ``conclusion()``.
     """
     from linearmodels import PanelOLS
 

@@ -199,6 +199,19 @@ def prior_predictive_check(
     population habit effect (points per +10) and of P(score >= threshold).
     Sensible priors put most simulated scores inside the scale and allow,
     without forcing, effects of a point or two per +10 habit points.
+
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    outcome, drivers
+        Panel columns, as for :func:`hierarchical`.
+    priors
+        :class:`Priors` or overrides of its defaults.
+    samples
+        Prior draws.
+    random_seed
+        Seed of the prior draws.
     """
     spec = HierarchicalSpec(outcome, tuple(drivers), random_seed, revenue=None)
     arrays, meta, _ = prepare_data(panel, spec)

@@ -57,6 +57,32 @@ def habit_to_revenue(
     The interval resamples teams with replacement and re-estimates both
     models on every replicate, so it carries the uncertainty of both links.
 
+    Parameters
+    ----------
+    panel
+        A validated panel with satisfaction, the habit index, controls and revenue.
+    habit_change
+        Habit points added to every team.
+    satisfaction, habit, controls, revenue
+        Column names.
+    threshold
+        Satisfaction threshold whose revenue lift is chained.
+    periods_per_year
+        Periods in a year (taken from calendar periods when not given).
+    level
+        Interval level.
+    reps
+        Team-bootstrap replicates (at least 2; 200 or more for a 95% interval).
+    seed
+        Seed of the bootstrap.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    HabitRevenueChain
+        The annual lift, its bootstrap draws and interval, and the components of the chain.
+
     Notes
     -----
     Uses the observed scores as the distribution around which satisfaction

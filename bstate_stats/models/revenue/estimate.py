@@ -41,6 +41,24 @@ def revenue_model(
     satisfaction level, so that the lift is the jump at the threshold beyond
     a linear trend in satisfaction.
 
+    Parameters
+    ----------
+    panel
+        A validated panel with revenue and satisfaction.
+    revenue, satisfaction
+        Column names.
+    threshold
+        Satisfaction threshold.
+    include_level
+        Also control for the satisfaction score itself.
+    effects, cluster, level, bootstrap_reps, seed
+        As for :func:`~bstate_stats.fixed_effects`.
+
+    Returns
+    -------
+    RevenueResults
+        The regression and ``lift``: the relative revenue change of a period at or above the threshold.
+
     Notes
     -----
     Estimand: within a team, how much higher revenue is in periods at or above

@@ -128,6 +128,26 @@ def threshold_model(
       :math:`\Lambda(\alpha_i + x'\hat\beta + \Delta\hat\beta_1) - \Lambda(\alpha_i + x'\hat\beta)`
       over informative teams' rows; its standard error is by the delta method.
 
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    outcome, drivers
+        Panel columns; the first driver is the one whose change is reported.
+    threshold
+        The outcome's threshold (at or above counts).
+    change
+        Change of the first driver, in its units.
+    effects, cluster, lags, level, bootstrap_reps, seed
+        As for :func:`~bstate_stats.fixed_effects`.
+    logit
+        Also fit the conditional logit.
+
+    Returns
+    -------
+    ThresholdResults
+        Both models' change in probability, with intervals and counts.
+
     Notes
     -----
     The two answers differ by design when P(>= threshold) is far from linear
