@@ -212,6 +212,11 @@ def prior_predictive_check(
         Prior draws.
     random_seed
         Seed of the prior draws.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Quantiles (5%, 50%, 95%) of each implied quantity under the priors alone.
     """
     spec = HierarchicalSpec(outcome, tuple(drivers), random_seed, revenue=None)
     arrays, meta, _ = prepare_data(panel, spec)
