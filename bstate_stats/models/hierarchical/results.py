@@ -74,7 +74,8 @@ class HierarchicalResults(Results):
         return f"Hierarchical model of {self.spec.outcome} ({self.spec.likelihood} likelihood, {self.spec.sampler}){flag}"
 
     @property
-    def level(self) -> float:
+    def credible_level(self) -> float:
+        """The probability of every credible interval (``level`` always means a level of the hierarchy)."""
         return self.spec.credible_level
 
     def draws(self, name: str) -> np.ndarray:
@@ -91,7 +92,7 @@ class HierarchicalResults(Results):
         Effects are satisfaction points per +10 index points (per +1 for other drivers).
         """
         names = [v for v in SUMMARY_VARS if v in self.idata.posterior]  # type: ignore[attr-defined]
-        table = az.summary(self.idata, var_names=names, hdi_prob=self.level, round_to="none")
+        table = az.summary(self.idata, var_names=names, hdi_prob=self.credible_level, round_to="none")
         low, high = [c for c in table.columns if c.startswith("hdi_")][:2]
         out = table.rename(columns={low: "hdi_low", high: "hdi_high"}).rename_axis("term").reset_index()  # type: ignore[arg-type]
         out["term"] = out["term"].map(self._label)
@@ -109,7 +110,7 @@ class HierarchicalResults(Results):
         lines = [
             f"Convergence: {self.diagnostics.message()}",
             f"N = {self.ledger.n_kept} rows, {len(self.meta['teams'])} teams, {len(self.meta['regions'])} regions; excluded {self.ledger.n_excluded} of {self.ledger.n_input}",
-            f"{self.level:.0%} highest-density intervals; seed {self.spec.random_seed}; sampler {self.spec.sampler}",
+            f"{self.credible_level:.0%} highest-density intervals; seed {self.spec.random_seed}; sampler {self.spec.sampler}",
         ]
         if "team_effects" in self.meta:
             lines.append(f"Team intercepts {self.meta['team_effects']['intercept']}, team habit slopes {self.meta['team_effects']['habit']} (sampler geometry only; same model)")
@@ -127,7 +128,7 @@ class HierarchicalResults(Results):
     def _describe(self, draws: np.ndarray, units: list[str], level: str) -> pd.DataFrame:
         rows = []
         for k, unit in enumerate(units):
-            low, high = _hdi(draws[:, k], self.level)
+            low, high = _hdi(draws[:, k], self.credible_level)
             rows.append({"level": level, "unit": unit, "mean": float(np.mean(draws[:, k])), "sd": float(np.std(draws[:, k])), "hdi_low": low, "hdi_high": high})
         return pd.DataFrame(rows)
 
@@ -236,7 +237,7 @@ class HierarchicalResults(Results):
                     note = "not reachable"
             draws = np.maximum(per_draw[:, k], 0.0)
             reachable_draws = draws <= room
-            low, high = _hdi(draws[reachable_draws], self.level) if np.isfinite(change) and reachable_draws.any() else (float("nan"), float("nan"))
+            low, high = _hdi(draws[reachable_draws], self.credible_level) if np.isfinite(change) and reachable_draws.any() else (float("nan"), float("nan"))
             rows.append({"level": level, "unit": unit, "required_change": change, "hdi_low": low, "hdi_high": high, "share_reachable": float(np.mean(reachable_draws)), "reachable": bool(np.isfinite(change)), "current_habit": float(current[k]), "target_prob": prob, "threshold": threshold, "note": note})
         return pd.DataFrame(rows)
 
@@ -336,7 +337,7 @@ class HierarchicalResults(Results):
         status = "converged" if self.converged else "NOT converged: do not use these numbers"
         return (
             f"Population habit effect {row['mean']:+.3f} per +{self.meta['habit_unit']:g} {self.spec.drivers[0]} "
-            f"({self.level:.0%} interval {row['hdi_low']:+.3f} to {row['hdi_high']:+.3f}; {self.diagnostics.message()}; {status})."
+            f"({self.credible_level:.0%} interval {row['hdi_low']:+.3f} to {row['hdi_high']:+.3f}; {self.diagnostics.message()}; {status})."
         )
 
     def headline(self) -> dict[str, Any]:
