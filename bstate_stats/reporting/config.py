@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from bstate_stats.errors import BStateError, ConfigError
+from bstate_stats.io.toml_file import read_toml
 from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
 from bstate_stats.models.hierarchical.priors import Priors
@@ -125,18 +125,7 @@ def _check_section(name: str, raw: Any, problems: list[str]):
 def load_config(path: str | Path) -> AnalysisConfig:
     """Read and check a config file; :class:`~bstate_stats.errors.ConfigError` lists every problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: config file not found") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"{path}: is a folder; give the analysis config file (.toml)") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the config is not UTF-8 text (save it as UTF-8)") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = read_toml(path, "the analysis config")
     return config_from_dict(raw, base=path.parent, source=str(path))
 
 

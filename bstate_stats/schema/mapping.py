@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bstate_stats.errors import ConfigError
+from bstate_stats.io.toml_file import read_toml
 from bstate_stats.schema.spec import SCALES, TABLES
 
 
@@ -63,17 +63,7 @@ class ColumnMapping:
     @classmethod
     def from_toml(cls, path: str | Path) -> ColumnMapping:
         """Read a mapping from a TOML file with ``[deliverables]``, ``[habits]``, ``[scales.habits]`` tables."""
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: column mapping file not found") from exc
-        except IsADirectoryError as exc:
-            raise ConfigError(f"{path}: is a folder; the column mapping is a TOML file") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: the column mapping is not UTF-8 text (save it as UTF-8)") from exc
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read column mapping: {exc}") from exc
-        return cls.from_dict(raw)
+        return cls.from_dict(read_toml(path, "the column mapping"))
 
     def clashes(self, table: str, columns: list[str]) -> list[tuple[str, list[str]]]:
         """Contract names that two of the file's columns would take after renaming, with those columns.
