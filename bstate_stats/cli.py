@@ -64,8 +64,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _print_headline(outcome) -> None:
     h = outcome.headline
     print(f"\nRun finished with status {outcome.status!r} in {outcome.out}")
-    print(f"  within-team effect: {h['fe_effect']:+.2f} satisfaction points per +{h['habit_change']:g} habit points "
-          f"({h['fe_conf_low']:+.2f} to {h['fe_conf_high']:+.2f})")
+    if "fe_effect" in h:
+        print(f"  within-team effect: {h['fe_effect']:+.2f} satisfaction points per +{h['habit_change']:g} habit points "
+              f"({h['fe_conf_low']:+.2f} to {h['fe_conf_high']:+.2f})")
     if h.get("converged") is not None:
         if not h["converged"]:
             print(f"  WARNING: Bayesian model NOT converged: {h['convergence_message']}")
@@ -192,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(args.command, f"{exc.strerror or exc}{where}")
         return EXIT_INVALID
     except KeyboardInterrupt:
-        _fail(args.command, "interrupted; nothing half-written was left looking complete (no manifest was written)")
+        _fail(args.command, "interrupted; every file is written whole or not at all, and a run that did not finish has no manifest")
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
         if args.debug:

@@ -75,7 +75,20 @@ class FolderLock:
             os.close(fd)  # the holder removed the file between our open and lock: try again
         else:  # pragma: no cover - needs a pathological race
             raise RunLockedError(f"{self.folder}: could not take the run lock")
-        previous = os.read(fd, 4096)
+        try:
+            self._describe_previous(os.read(fd, 4096))
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps(_lock_info()).encode())
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)  # never keep a lock we could not record
+            raise describe_os_error(exc, "record the run lock in", self.folder) from exc
+        self._fd = fd
+        return self
+
+    def _describe_previous(self, previous: bytes) -> None:
+        """Say whose lock file was left behind, when one was."""
         if previous.strip():
             try:
                 info = json.loads(previous)
@@ -85,12 +98,6 @@ class FolderLock:
                 f"found a lock left by a {_describe_holder(info if isinstance(info, dict) else None)} "
                 "that stopped without finishing (killed or crashed); its files are replaced by this run"
             )
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps(_lock_info()).encode())
-        os.fsync(fd)
-        self._fd = fd
-        return self
 
     def _same_file(self, fd: int) -> bool:
         try:

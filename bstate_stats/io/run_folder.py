@@ -52,10 +52,15 @@ class RunExistsError(RunFolderError):
 
 
 # -- reading a folder -----------------------------------------------------------------
+MANIFEST_KEYS = frozenset({"status", "config", "inputs", "outputs", "versions"})  # what every bstate manifest holds
+
+
 def read_manifest(folder: str | Path) -> dict | None:
-    """The run's manifest, or None when the folder holds no finished run."""
+    """The run's manifest, or None when the folder holds no finished bstate run (another tool's manifest.json is not one)."""
     manifest = read_json(Path(folder) / MANIFEST)
-    return manifest if manifest is not None and isinstance(manifest.get("outputs"), dict) else None
+    if manifest is None or not MANIFEST_KEYS <= set(manifest) or not isinstance(manifest["outputs"], dict):
+        return None
+    return manifest
 
 
 def _journal(folder: Path) -> dict[str, str | None] | None:
@@ -244,6 +249,7 @@ class RunFolder:
         if state.manifest is None:
             raise RunFolderError(f"{folder} has no manifest.json: the run did not finish (or this is not a run folder)")
         lock = FolderLock(folder).acquire()
+        state = inspect_folder(folder)  # again, under the lock: a run may have finished in between
         run = cls(folder, lock, _journal=dict(state.owned))
         if lock.stale:
             run.notices.append(lock.stale)
@@ -310,6 +316,7 @@ class RunFolder:
             "config": config,
             "seeds": seeds,
             "versions": package_versions(),
+            "tool": "bstate_stats",
             "outputs": dict(sorted(self.written.items())),
             **(extra or {}),
         }

@@ -21,7 +21,7 @@ CASE_STEPS = ("describe", "fixed_effects", "threshold", "revenue", "hierarchical
 
 def _fe_options(context: StepContext) -> dict:
     fe, seeds = context.config.fixed_effects, context.config.seeds
-    return dict(cluster=fe.cluster, level=fe.level, bootstrap_reps=fe.bootstrap_reps, seed=seeds.bootstrap)
+    return dict(cluster=fe.cluster or None, level=fe.level, bootstrap_reps=fe.bootstrap_reps, seed=seeds.bootstrap)  # "" (TOML has no null): conventional errors
 
 
 @register_step("describe", description="describing the panel")
@@ -127,7 +127,7 @@ def hierarchical_step(context: StepContext) -> StepOutput:
         },
         figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob), "revenue_lift": fit.plot_revenue_lift(m.habit_change)},
         files={"posterior/hierarchical.nc": fit.save},
-        headline=_bayes_headline(fit, required, lift, m.habit_change, h.credible_level),
+        headline=_bayes_headline(fit, required, lift, m.habit_change, h.credible_level) | {"target_prob": m.target_prob},
         status="ok" if fit.converged else "not_converged",
     )
     out.sections = [
@@ -142,6 +142,8 @@ def _bayes_headline(fit, required: pd.DataFrame, lift: pd.DataFrame, habit_chang
     population, row = required.iloc[0], lift.iloc[0]
     effect = fit.habit_effects("population").iloc[0]
     return {
+        "habit_change": habit_change,
+        "threshold": fit.spec.threshold,
         "converged": fit.converged,
         "convergence_message": fit.diagnostics.message(),
         "bayes_effect": effect["mean"],

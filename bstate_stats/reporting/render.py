@@ -76,6 +76,8 @@ def _render_with_kernel(qmd: Path, run_dir: Path, target: Path, timeout: int = 6
         NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(run_dir)}}).execute()
     except CellExecutionError as exc:
         raise ReportError(f"the report {qmd.name} failed while running on {run_dir}: {str(exc).strip().splitlines()[-1]}") from exc
+    except Exception as exc:  # noqa: BLE001 - a kernel that dies, times out or is missing: the report cannot be made
+        raise ReportError(f"the Jupyter kernel could not run the report {qmd.name} ({type(exc).__name__}: {exc})") from exc
     exporter = HTMLExporter(exclude_input=True)
     body, _ = exporter.from_notebook_node(notebook)
     target.write_text(body, encoding="utf-8")

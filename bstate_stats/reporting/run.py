@@ -96,6 +96,9 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
             warnings.simplefilter("always", BStateWarning)
             output = registered.run(StepContext(panel, config, entry.options, progress))
         _write_output(folder, output)
+        for w in caught:  # the libraries' own warnings are passed on, not swallowed
+            if not issubclass(w.category, BStateWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         said = sorted({str(w.message) for w in caught if issubclass(w.category, BStateWarning)})
         if said:
             folder.write_frame(f"tables/{entry.kind}_warnings.csv", pd.DataFrame({"warning": said}))

@@ -71,9 +71,19 @@ def _duplicate_header_issue(source: str, names: list[str]) -> ValidationIssue | 
     )
 
 
-def _csv_header(path: Path, encoding: str) -> list[str]:
+def _csv_header(path: Path, encoding: str) -> tuple[list[str], int]:
+    """The header as written and the number of blank lines above it."""
     with open(path, encoding=encoding, newline="") as handle:
-        return next(csv.reader(handle), [])
+        for blank, row in enumerate(csv.reader(handle)):
+            if any(cell.strip() for cell in row):
+                return row, blank
+    return [], 0
+
+
+def _overlong_lines(path: Path, encoding: str, width: int) -> list[int]:
+    """File lines holding more non-empty cells than the header has columns (a trailing comma is fine)."""
+    with open(path, encoding=encoding, newline="") as handle:
+        return [line for line, row in enumerate(csv.reader(handle), start=1) if len(row) > width and any(c.strip() for c in row[width:])]
 
 
 def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
@@ -81,13 +91,31 @@ def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
 
     Also returns the header as written (pandas would rename a repeated header).
     """
-    options = dict(dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
     for encoding, label in (("utf-8-sig", "utf-8"), ("cp1252", "windows-1252"), ("latin-1", "latin-1")):
         try:
-            return pd.read_csv(path, encoding=encoding, **options), label, _csv_header(path, encoding)
+            header, blank = _csv_header(path, encoding)
+            frame = pd.read_csv(
+                path, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                header=blank, index_col=False, skip_blank_lines=False,
+            )
         except UnicodeDecodeError:
             continue
+        except pd.errors.ParserError:
+            lines = _overlong_lines(path, encoding, len(header))
+            if lines:
+                raise _OverlongRows(lines) from None
+            raise
+        frame.index = pd.RangeIndex(blank + 2, blank + 2 + len(frame))  # file line numbers, the header on its own line
+        return frame.dropna(how="all"), label, header
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+class _OverlongRows(ValueError):
+    """Rows with more cells than the header names: their extra cells would be lost."""
+
+    def __init__(self, lines: list[int]) -> None:
+        super().__init__(lines)
+        self.lines = lines
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -96,7 +124,10 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
     names = list(pq.read_schema(path).names)
     if _duplicates(names):
         return pd.DataFrame(columns=range(len(names))), names
-    return pq.read_table(path).to_pandas(), names
+    frame = pq.read_table(path).to_pandas()
+    if not isinstance(frame.index, pd.RangeIndex):  # columns written as a pandas index are columns too
+        frame = frame.reset_index()
+    return frame, [str(c) for c in frame.columns]
 
 
 def _sheet_rows(path: Path) -> dict[str, list[tuple]]:
@@ -176,6 +207,8 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
     if path.stat().st_size == 0:
         return None, [ValidationIssue.build("error", source, None, "file not empty", "file is empty (0 bytes)")]
     kind = SUFFIXES.get(path.suffix.lower())
+    if path.suffix.lower() == ".xls":
+        return None, [ValidationIssue.build("error", source, None, "file format", "old Excel .xls workbooks cannot be read; save the workbook as .xlsx")]
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))
         return None, [ValidationIssue.build("error", source, None, "file format", f"unsupported file type; use one of {known}")]
@@ -196,6 +229,9 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
             frame, header, sheet_issues = _read_excel(path)
             if sheet_issues:
                 return None, sheet_issues
+    except _OverlongRows as exc:
+        shown = ", ".join(map(str, exc.lines[:5])) + (f" and {len(exc.lines) - 5} more" if len(exc.lines) > 5 else "")
+        return None, [ValidationIssue.build("error", source, None, "cells under a header", f"lines {shown} hold more cells than the header has columns; their extra cells have no column name (add the header or remove the cells)", n_rows=len(exc.lines))]
     except pd.errors.EmptyDataError:
         return None, [ValidationIssue.build("error", source, None, "file not empty", "file has no header and no rows")]
     except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem, said with the reader's words
@@ -211,8 +247,8 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
     if frame.empty:
         return None, [ValidationIssue.build("error", source, None, "file has rows", "file has a header but no data rows")]
     row_label = "row" if kind == "parquet" or not isinstance(frame.index[0], (int, np.integer)) else "line"
-    if kind != "excel":
-        frame.index = pd.RangeIndex(1 if kind == "parquet" else 2, len(frame) + (1 if kind == "parquet" else 2))
+    if kind == "parquet":
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
     return RawTable(frame, source, row_label, encoding), issues
 
 

@@ -163,7 +163,7 @@ def test_legacy_run_without_journal_is_recognised(tmp_path):
     (tmp_path / "tables" / "a.csv").write_text("x\n")
     (tmp_path / "report.html").write_text("<html/>")
     digest = file_hash(tmp_path / "tables" / "a.csv")
-    (tmp_path / MANIFEST).write_text(json.dumps({"status": "ok", "config": CONFIG, "outputs": {"tables/a.csv": digest}, "versions": {}}))
+    (tmp_path / MANIFEST).write_text(json.dumps({"status": "ok", "config": CONFIG, "inputs": {}, "outputs": {"tables/a.csv": digest}, "versions": {}}))
     finished_run(tmp_path, files=("tables/new.csv",))
     assert not (tmp_path / "report.html").exists() and (tmp_path / "tables" / "new.csv").exists()
 
@@ -383,3 +383,20 @@ def test_many_foreign_files_are_named_by_folder(tmp_path):
     (tmp_path / "README.md").write_text("")
     with pytest.raises(RunFolderError, match=r"\.venv/ \(30 files\), README\.md"):
         RunFolder.claim(tmp_path, config=CONFIG)
+
+
+def test_another_tools_manifest_is_not_a_run(tmp_path):
+    (tmp_path / MANIFEST).write_text(json.dumps({"name": "my-webapp", "outputs": {}}))
+    (tmp_path / "report.html").write_text("<html>my own report</html>")
+    with pytest.raises(RunFolderError, match="manifest.json, report.html"):
+        RunFolder.claim(tmp_path, config=CONFIG, replace=True)
+    assert (tmp_path / "report.html").read_text() == "<html>my own report</html>"
+
+
+def test_cli_run_of_steps_without_fixed_effects(tmp_path, capsys):
+    data = tmp_path / "data"
+    bs.simulate.case_study(seed=3, n_regions=3, teams_per_region=3, n_periods=8, programme_start=3, ramp_periods=3).write(data)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[data]\ndirectory = "{data}"\n[hierarchical]\nenabled = false\n[fixed_effects]\ncluster = ""\n[[analysis]]\nkind = "describe"\n[[analysis]]\nkind = "threshold"\n')
+    assert main(["run", str(config), "--out", str(tmp_path / "out"), "--no-report"]) == 0
+    assert "Run finished with status 'ok'" in capsys.readouterr().out

@@ -332,3 +332,45 @@ def test_data_folder_that_is_missing_or_not_a_path(tmp_path):
         bs.validate(None)
     with pytest.raises(bs.ValidationError, match="does not exist"):
         bs.load_panel(tmp_path / "nope")
+
+
+def test_csv_trailing_commas_keep_every_column_in_place(tmp_path, tables):
+    write(tmp_path, tables)
+    path = tmp_path / "deliverables.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], *(line + "," for line in lines[1:])]) + "\n")
+    panel = bs.load_panel(tmp_path)
+    assert panel.n_rows == len(tables["deliverables"]) and set(panel.teams) == set(tables["deliverables"]["team"])
+
+
+def test_csv_rows_with_cells_beyond_the_header_are_refused(tmp_path, tables):
+    write(tmp_path, tables)
+    path = tmp_path / "deliverables.csv"
+    lines = path.read_text().splitlines()
+    lines[3] += ",extra"
+    path.write_text("\n".join(lines) + "\n")
+    [issue] = issues_for(bs.validate(tmp_path), "cells under a header")
+    assert "lines 4 " in issue.message
+
+
+def test_csv_line_numbers_count_blank_lines(tmp_path, tables):
+    d = tables["deliverables"].astype({"csat": object})
+    d.loc[1, "csat"] = 12
+    write(tmp_path, replace_table(tables, "deliverables", d))
+    path = tmp_path / "deliverables.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(["", lines[0], lines[1], "", *lines[2:]]) + "\n")
+    [issue] = issues_for(bs.validate(tmp_path), "score_0_10")
+    assert issue.rows == (5,)  # blank, header, row 0, blank, row 1 on line 5
+
+
+def test_parquet_written_with_an_index_keeps_its_columns(tmp_path, tables):
+    write(tmp_path, {k: v for k, v in tables.items() if k != "deliverables"})
+    tables["deliverables"].set_index("team").to_parquet(tmp_path / "deliverables.parquet")
+    assert bs.load_panel(tmp_path).n_rows == len(tables["deliverables"])
+
+
+def test_old_xls_workbooks_are_named(tmp_path, tables):
+    write(tmp_path, {k: v for k, v in tables.items() if k != "deliverables"})
+    (tmp_path / "deliverables.xls").write_bytes(b"\xd0\xcf\x11\xe0 old workbook")
+    assert "save the workbook as .xlsx" in issues_for(bs.validate(tmp_path), "file format")[0].message
