@@ -96,13 +96,13 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
             warnings.simplefilter("always", BStateWarning)
             output = registered.run(StepContext(panel, config, entry.options, progress))
         _write_output(folder, output)
-        for w in caught:  # the libraries' own warnings are passed on, not swallowed
-            if not issubclass(w.category, BStateWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         said = sorted({str(w.message) for w in caught if issubclass(w.category, BStateWarning)})
-        if said:
+        libraries = sorted({str(w.message) for w in caught if not issubclass(w.category, BStateWarning)})
+        if said:  # the toolkit's own warnings go in the tables and the report
             folder.write_frame(f"tables/{entry.kind}_warnings.csv", pd.DataFrame({"warning": said}))
             output.sections.append(Section(f"Warnings: {registered.description}", sentences=tuple(said)))
+        if libraries:  # the libraries' (compiler, BLAS, deprecations) depend on the machine's state: kept in logs/
+            folder.write_text(f"logs/{entry.kind}_library_warnings.txt", "\n".join(libraries) + "\n")
         sections += output.sections
         headline |= output.headline
         status = output.status if output.status != "ok" else status

@@ -66,8 +66,7 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
         assert name in manifest["outputs"], name
     sections = [s["title"] for s in json.loads((out / "sections.json").read_text())]
     assert sections[0] == "Data validation" and "Bayesian hierarchical model" in sections
-    if "tables/hierarchical_warnings.csv" in manifest["outputs"]:
-        assert "Warnings: Bayesian hierarchical model" in sections
+    assert ("tables/hierarchical_warnings.csv" in manifest["outputs"]) == ("Warnings: Bayesian hierarchical model" in sections)
     assert {"pymc", "pyfixest", "linearmodels"} <= set(manifest["versions"])
     assert manifest["seeds"] == {"hierarchical": 1, "bootstrap": 0}
 
