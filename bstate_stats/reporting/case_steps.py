@@ -93,8 +93,7 @@ def threshold_step(context: StepContext) -> StepOutput:
 def revenue_step(context: StepContext) -> StepOutput:
     """The revenue lift of a period at or above the threshold, and the annual lift of a habit change (team bootstrap)."""
     panel, m, config = context.panel, context.config.model, context.config
-    options = {k: v for k, v in _fe_options(context).items()}
-    revenue = revenue_model(panel, satisfaction=m.outcome, threshold=m.threshold, **options)
+    revenue = revenue_model(panel, satisfaction=m.outcome, threshold=m.threshold, **_fe_options(context))
     chain = habit_to_revenue(
         panel, habit_change=m.habit_change, satisfaction=m.outcome, habit=m.drivers[0], controls=tuple(m.drivers[1:]), threshold=m.threshold,
         reps=config.fixed_effects.chain_reps, seed=config.seeds.bootstrap, progress=False,

@@ -1,4 +1,4 @@
-"""Run an analysis config end to end: validate, describe, fixed effects, Bayesian model, tables, figures, manifest."""
+"""Run an analysis config end to end: validate the data, run each configured step, write what it returns, the sections and, last, the manifest."""
 
 from __future__ import annotations
 
