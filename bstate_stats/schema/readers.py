@@ -184,6 +184,33 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[str], list[ValidationIss
     return frame, header, []
 
 
+def _file_refusal(path: Path) -> ValidationIssue | None:
+    """Why ``path`` cannot be read as a table at all (missing, a folder, empty, an unknown or old format), or None."""
+    source = str(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "file not found"
+        return ValidationIssue.build("error", source, None, "file exists", what)
+    if path.stat().st_size == 0:
+        return ValidationIssue.build("error", source, None, "file not empty", "file is empty (0 bytes)")
+    if path.suffix.lower() == ".xls":
+        return ValidationIssue.build("error", source, None, "file format", "old Excel .xls workbooks cannot be read; save the workbook as .xlsx")
+    if path.suffix.lower() not in SUFFIXES:
+        known = ", ".join(sorted(SUFFIXES))
+        return ValidationIssue.build("error", source, None, "file format", f"unsupported file type; use one of {known}")
+    return None
+
+
+def _reading_failure(source: str, kind: str, exc: Exception) -> ValidationIssue:
+    """A reader's failure as one issue, in the reader's words."""
+    if isinstance(exc, _OverlongRows):
+        shown = ", ".join(map(str, exc.lines[:5])) + (f" and {len(exc.lines) - 5} more" if len(exc.lines) > 5 else "")
+        message = f"lines {shown} hold more cells than the header has columns; their extra cells have no column name (add the header or remove the cells)"
+        return ValidationIssue.build("error", source, None, "cells under a header", message, n_rows=len(exc.lines))
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return ValidationIssue.build("error", source, None, "file not empty", "file has no header and no rows")
+    return ValidationIssue.build("error", source, None, "file readable", f"cannot read the file as {kind}: {type(exc).__name__}: {exc}")
+
+
 def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]]:
     """Read one table file, keeping every row or saying why not.
 
@@ -201,17 +228,10 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
     """
     path = Path(path)
     source = str(path)
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "file not found"
-        return None, [ValidationIssue.build("error", source, None, "file exists", what)]
-    if path.stat().st_size == 0:
-        return None, [ValidationIssue.build("error", source, None, "file not empty", "file is empty (0 bytes)")]
-    kind = SUFFIXES.get(path.suffix.lower())
-    if path.suffix.lower() == ".xls":
-        return None, [ValidationIssue.build("error", source, None, "file format", "old Excel .xls workbooks cannot be read; save the workbook as .xlsx")]
-    if kind is None:
-        known = ", ".join(sorted(SUFFIXES))
-        return None, [ValidationIssue.build("error", source, None, "file format", f"unsupported file type; use one of {known}")]
+    refusal = _file_refusal(path)
+    if refusal is not None:
+        return None, [refusal]
+    kind = SUFFIXES[path.suffix.lower()]
     issues: list[ValidationIssue] = []
     encoding = None
     try:
@@ -229,13 +249,8 @@ def read_table(path: str | Path) -> tuple[RawTable | None, list[ValidationIssue]
             frame, header, sheet_issues = _read_excel(path)
             if sheet_issues:
                 return None, sheet_issues
-    except _OverlongRows as exc:
-        shown = ", ".join(map(str, exc.lines[:5])) + (f" and {len(exc.lines) - 5} more" if len(exc.lines) > 5 else "")
-        return None, [ValidationIssue.build("error", source, None, "cells under a header", f"lines {shown} hold more cells than the header has columns; their extra cells have no column name (add the header or remove the cells)", n_rows=len(exc.lines))]
-    except pd.errors.EmptyDataError:
-        return None, [ValidationIssue.build("error", source, None, "file not empty", "file has no header and no rows")]
     except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem, said with the reader's words
-        return None, [ValidationIssue.build("error", source, None, "file readable", f"cannot read the file as {kind}: {type(exc).__name__}: {exc}")]
+        return None, [_reading_failure(source, kind, exc)]
     header = [str(name).strip() or f"Unnamed: {i}" for i, name in enumerate(header)]
     duplicated = _duplicate_header_issue(source, header)
     if duplicated is not None:
