@@ -12,10 +12,12 @@ from importlib.metadata import PackageNotFoundError, version
 from bstate_stats import simulate
 from bstate_stats.errors import (
     BStateError,
+    BStateWarning,
     ColumnError,
     ConfigError,
     EstimationWarning,
     OutputError,
+    RenamedWarning,
     RunFolderError,
     RunLockedError,
     SpecificationError,
@@ -52,6 +54,7 @@ __all__ = [
     "ColumnMapping",
     "ComparisonTable",
     "ConfigError",
+    "BStateWarning",
     "EstimationWarning",
     "ExclusionLedger",
     "FixedEffectsResults",
@@ -60,6 +63,7 @@ __all__ = [
     "HierarchicalResults",
     "HierarchicalSpec",
     "Priors",
+    "RenamedWarning",
     "RevenueResults",
     "SpecificationTest",
     "ThresholdResults",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -165,6 +166,21 @@ def _fail(command: str, message: str) -> None:
     print(f"bstate-stats {command}: {message}", file=sys.stderr)
 
 
+def _warning_printer(command: str):
+    """``warnings.showwarning`` for the CLI: the toolkit's own warnings as one line, without the source line."""
+    from bstate_stats.errors import BStateWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, BStateWarning):
+            print(f"bstate-stats {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``bstate-stats``; returns the exit code.
 
@@ -180,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(args.command)
+            return args.handler(args)
     except BStateError as exc:
         if args.debug:
             raise

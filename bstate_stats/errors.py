@@ -6,7 +6,10 @@ toolkit's failures in one place. Messages name the file, column, rows and rule.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from bstate_stats.schema.report import ValidationReport
@@ -68,3 +71,43 @@ class BStateWarning(UserWarning):
 
 class EstimationWarning(BStateWarning):
     """An estimate is available but fragile (few clusters, non-identified terms, ...)."""
+
+
+class RenamedWarning(BStateWarning, FutureWarning):
+    """A keyword or a value was renamed; the old name still works, and will be removed in a later release."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def renamed_keywords(**renames: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Accept a keyword under its old name for a while, with a :class:`RenamedWarning`.
+
+    Parameters
+    ----------
+    **renames
+        ``old_name="new_name"`` pairs.
+
+    Returns
+    -------
+    Callable
+        A decorator: the wrapped function sees only the new names; giving both
+        names is a :class:`SpecificationError`.
+    """
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            for old, new in renames.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise SpecificationError(f"{func.__name__}: {old}= and {new}= both given; {old} was renamed {new}")
+                warnings.warn(f"{func.__name__}({old}=...) is now {new}=...; the old name will be removed", RenamedWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -76,7 +76,7 @@ def wild_cluster_bootstrap(
     term: str,
     estimate: float,
     std_error: float,
-    level: float = 0.95,
+    confidence_level: float = 0.95,
     reps: int = 999,
     weights: Weights = "webb",
     seed: int = 0,
@@ -86,7 +86,7 @@ def wild_cluster_bootstrap(
     ``X`` and ``y`` are the design and outcome after absorbing fixed effects
     (the within transformation), so the bootstrap runs on the partialled-out model.
     """
-    alpha = 1 - level
+    alpha = 1 - confidence_level
 
     def excess(b0: float) -> float:
         return _pvalue(X, y, clusters, column, b0, reps, weights, seed) - alpha

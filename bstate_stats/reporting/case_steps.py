@@ -21,7 +21,7 @@ CASE_STEPS = ("describe", "fixed_effects", "threshold", "revenue", "hierarchical
 
 def _fe_options(context: StepContext) -> dict:
     fe, seeds = context.config.fixed_effects, context.config.seeds
-    return dict(cluster=fe.cluster or None, level=fe.level, bootstrap_reps=fe.bootstrap_reps, seed=seeds.bootstrap)  # "" (TOML has no null): conventional errors
+    return dict(cluster=fe.cluster or None, confidence_level=fe.confidence_level, bootstrap_reps=fe.bootstrap_reps, seed=seeds.bootstrap)  # "" (TOML has no null): conventional errors
 
 
 @register_step("describe", description="describing the panel")
@@ -59,7 +59,7 @@ def fixed_effects_step(context: StepContext) -> StepOutput:
     row = fe.effect(m.drivers[0], m.habit_change)
     sentence = (
         f"Within a team, +{m.habit_change:g} {m.drivers[0]} points go with {row['estimate']:+.2f} {m.outcome} points "
-        f"({context.config.fixed_effects.level:.0%} interval {row['conf_low']:+.2f} to {row['conf_high']:+.2f}; {fe.n_rows} rows, {fe.n_teams} teams)."
+        f"({context.config.fixed_effects.confidence_level:.0%} interval {row['conf_low']:+.2f} to {row['conf_high']:+.2f}; {fe.n_rows} rows, {fe.n_teams} teams)."
     )
     return StepOutput(
         tables={"fixed_effects": fe.summary(), "fixed_effects_lagged": lagged.summary(), "fixed_effects_ledger": fe.ledger.summary(), "specification_tests": tests},
@@ -68,7 +68,7 @@ def fixed_effects_step(context: StepContext) -> StepOutput:
         headline={
             "habit_change": m.habit_change, "threshold": m.threshold, "target_prob": m.target_prob,
             "fe_effect": float(row["estimate"]), "fe_conf_low": float(row["conf_low"]), "fe_conf_high": float(row["conf_high"]),
-            "fe_level": context.config.fixed_effects.level, "converged": None,
+            "fe_confidence_level": context.config.fixed_effects.confidence_level, "converged": None,
         },
         sections=[
             Section("Rows excluded from the fixed-effects model", tables=(TableItem("fixed_effects_ledger"),)),
@@ -96,7 +96,7 @@ def revenue_step(context: StepContext) -> StepOutput:
     revenue = revenue_model(panel, satisfaction=m.outcome, threshold=m.threshold, **_fe_options(context))
     chain = habit_to_revenue(
         panel, habit_change=m.habit_change, satisfaction=m.outcome, habit=m.drivers[0], controls=tuple(m.drivers[1:]), threshold=m.threshold,
-        reps=config.fixed_effects.chain_reps, seed=config.seeds.bootstrap, progress=False,
+        bootstrap_reps=config.fixed_effects.chain_bootstrap_reps, seed=config.seeds.bootstrap, progress=False,
     )
     low, high = chain.interval
     return StepOutput(
@@ -122,7 +122,7 @@ def hierarchical_step(context: StepContext) -> StepOutput:
         tables={
             "bayes_summary": fit.summary(), "bayes_diagnostics": fit.diagnostics.summary(), "bayes_region_effects": fit.habit_effects("region"),
             "bayes_team_effects": fit.habit_effects("team"), "prob_curve": fit.prob_curve(), "required_change": required, "revenue_lift": lift,
-            "revenue_lift_region": fit.revenue_lift(m.habit_change, level="region"),
+            "revenue_lift_region": fit.revenue_lift(m.habit_change, by="region"),
         },
         figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob), "revenue_lift": fit.plot_revenue_lift(m.habit_change)},
         files={"posterior/hierarchical.nc": fit.save},

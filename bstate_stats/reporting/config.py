@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from bstate_stats.errors import BStateError, ConfigError
+from bstate_stats.errors import BStateError, ConfigError, RenamedWarning
 from bstate_stats.io.toml_file import read_toml
 from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 from bstate_stats.models.hierarchical import HierarchicalSpec
@@ -37,9 +38,9 @@ class ModelSection:
 class FixedEffectsSection:
     effects: str = "twoway"
     cluster: str = "team"
-    level: float = 0.95
+    confidence_level: float = 0.95
     bootstrap_reps: int = 999
-    chain_reps: int = 200
+    chain_bootstrap_reps: int = 200
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class SeedSection:
     hierarchical: int = 1
     bootstrap: int = 0
 
+
+# keys renamed since 0.1 (one word, one meaning): still read, with a RenamedWarning
+RENAMED_KEYS = {"fixed_effects": {"level": "confidence_level", "chain_reps": "chain_bootstrap_reps"}}
 
 SECTIONS = {"data": DataSection, "model": ModelSection, "fixed_effects": FixedEffectsSection, "hierarchical": HierarchicalSection, "seeds": SeedSection}
 
@@ -106,6 +110,7 @@ def _check_section(name: str, raw: Any, problems: list[str]):
     if not isinstance(raw, dict):
         problems.append(f"[{name}] must be a table")
         return cls()
+    raw = _renamed_keys(name, raw, problems)
     known = {f.name: f for f in fields(cls)}
     problems += [f"[{name}] unknown key {key!r} (known: {', '.join(known)})" for key in raw if key not in known]
     values = {}
@@ -120,6 +125,20 @@ def _check_section(name: str, raw: Any, problems: list[str]):
             continue
         values[key] = value
     return cls(**values)
+
+
+def _renamed_keys(name: str, raw: dict, problems: list[str]) -> dict:
+    """``raw`` with keys renamed since 0.1 under their new names, each rename warned about once."""
+    raw = dict(raw)
+    for old, new in RENAMED_KEYS.get(name, {}).items():
+        if old not in raw:
+            continue
+        if new in raw:
+            problems.append(f"[{name}] {old} and {new} both given; {old} was renamed {new}: keep only {new}")
+            continue
+        warnings.warn(f"[{name}] {old} is now called {new}; rename the key (the old name will stop working)", RenamedWarning, stacklevel=2)
+        raw[new] = raw.pop(old)
+    return raw
 
 
 def load_config(path: str | Path) -> AnalysisConfig:
@@ -198,19 +217,19 @@ def _check_values(data: DataSection, model: ModelSection, fixed_effects: FixedEf
             problems.append(f"[model] {key} = {getattr(model, key)}: a finite number is needed")
     if not 0 < model.target_prob < 1:
         problems.append(f"[model] target_prob = {model.target_prob}: a probability strictly between 0 and 1")
-    if not 0 < fixed_effects.level < 1:
-        problems.append(f"[fixed_effects] level = {fixed_effects.level}: strictly between 0 and 1 (0.95 for 95%)")
+    if not 0 < fixed_effects.confidence_level < 1:
+        problems.append(f"[fixed_effects] confidence_level = {fixed_effects.confidence_level}: strictly between 0 and 1 (0.95 for 95%)")
     if not _whole(fixed_effects.bootstrap_reps, 0):
         problems.append(f"[fixed_effects] bootstrap_reps = {fixed_effects.bootstrap_reps}: 0 (no bootstrap) or more")
-    if not _whole(fixed_effects.chain_reps, 2):
-        problems.append(f"[fixed_effects] chain_reps = {fixed_effects.chain_reps}: at least 2 (200 or more for a 95% interval)")
+    if not _whole(fixed_effects.chain_bootstrap_reps, 2):
+        problems.append(f"[fixed_effects] chain_bootstrap_reps = {fixed_effects.chain_bootstrap_reps}: at least 2 (200 or more for a 95% interval)")
     for name in ("hierarchical", "bootstrap"):
         if not _whole(getattr(seeds, name), 0):
             problems.append(f"[seeds] {name} = {getattr(seeds, name)}: a seed is a whole number, 0 or more")
     drivers = tuple(d for d in model.drivers if isinstance(d, str)) or ("habit_index",)
     checks = {
         "[data] mapping": lambda: ColumnMapping.from_dict(data.mapping or None),
-        "[fixed_effects]": lambda: FixedEffectsSpec(model.outcome, drivers, fixed_effects.effects, cluster=fixed_effects.cluster or None, level=0.95),  # type: ignore[arg-type]
+        "[fixed_effects]": lambda: FixedEffectsSpec(model.outcome, drivers, fixed_effects.effects, cluster=fixed_effects.cluster or None, confidence_level=0.95),  # type: ignore[arg-type]
         "[hierarchical]": lambda: HierarchicalSpec(
             model.outcome, drivers, max(seeds.hierarchical, 0), sampler=hierarchical.sampler, chains=hierarchical.chains, draws=hierarchical.draws,  # type: ignore[arg-type]
             tune=hierarchical.tune, target_accept=hierarchical.target_accept, likelihood=hierarchical.likelihood,  # type: ignore[arg-type]

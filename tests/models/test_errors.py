@@ -46,11 +46,11 @@ CASES = [
     ("F-test, constant driver", lambda p: bs.team_effects_f_test(p, "csat", ["constant"]), bs.SpecificationError, "does not vary within teams"),
     ("threshold, first driver not identified", lambda p: bs.threshold_model(p, "csat", ["constant", "habit_index"]), bs.SpecificationError, "first driver, constant"),
     ("threshold, unknown outcome", lambda p: bs.threshold_model(p, "nope", ["habit_index"]), bs.ColumnError, "'nope'"),
-    ("chain, constant habit", lambda p: bs.habit_to_revenue(p, habit="constant", reps=5, progress=False), bs.SpecificationError, "constant"),
-    ("chain, threshold never crossed", lambda p: bs.habit_to_revenue(p, threshold=11, reps=5, progress=False), bs.SpecificationError, "never crosses 11"),
-    ("chain, no replicates", lambda p: bs.habit_to_revenue(p, reps=0), bs.SpecificationError, "reps=0"),
-    ("chain, negative periods per year", lambda p: bs.habit_to_revenue(p, reps=5, periods_per_year=-12), bs.SpecificationError, "periods_per_year=-12"),
-    ("chain, missing control", lambda p: bs.habit_to_revenue(p, controls=("nope",), reps=5), bs.ColumnError, "'nope'"),
+    ("chain, constant habit", lambda p: bs.habit_to_revenue(p, habit="constant", bootstrap_reps=5, progress=False), bs.SpecificationError, "constant"),
+    ("chain, threshold never crossed", lambda p: bs.habit_to_revenue(p, threshold=11, bootstrap_reps=5, progress=False), bs.SpecificationError, "never crosses 11"),
+    ("chain, no replicates", lambda p: bs.habit_to_revenue(p, bootstrap_reps=0), bs.SpecificationError, "bootstrap_reps=0"),
+    ("chain, negative periods per year", lambda p: bs.habit_to_revenue(p, bootstrap_reps=5, periods_per_year=-12), bs.SpecificationError, "periods_per_year=-12"),
+    ("chain, missing control", lambda p: bs.habit_to_revenue(p, controls=("nope",), bootstrap_reps=5), bs.ColumnError, "'nope'"),
     ("revenue model, no revenue column", lambda p: bs.revenue_model(p, revenue="nope"), bs.ColumnError, "'nope'"),
     ("compare, not results", lambda p: bs.compare(["x"]), bs.SpecificationError, "fixed-effects results"),
     ("effect of an unknown term", lambda p: bs.fixed_effects(p, "csat", ["habit_index"]).effect("nope"), bs.ColumnError, "'nope' is not a term"),
@@ -95,7 +95,7 @@ def test_chain_replicates_that_cannot_identify_a_link_are_counted(panel):
     """One team-period at the threshold: resamples without that team cannot estimate the threshold's lift."""
     top = float(panel.data["csat"].max())
     with pytest.warns(bs.EstimationWarning, match=r"(\d+) of 30 bootstrap replicates could not identify") as caught:
-        chain = bs.habit_to_revenue(panel, threshold=top, reps=30, progress=False)
+        chain = bs.habit_to_revenue(panel, threshold=top, bootstrap_reps=30, progress=False)
     failed = int(next(w for w in caught if "replicates could not" in str(w.message)).message.args[0].split(" of ")[0])
     assert 0 < failed < 30 and len(chain.draws) == 30 - failed
     assert any("left out" in note for note in chain.notes())

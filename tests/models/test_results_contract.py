@@ -22,7 +22,7 @@ def fits(small_study):
             "fixed_effects": bs.fixed_effects(panel, "csat", ["habit_index", "relationship_index"], bootstrap_reps=0),
             "threshold": bs.threshold_model(panel, "csat", ["habit_index"], bootstrap_reps=0),
             "revenue": bs.revenue_model(panel, bootstrap_reps=0),
-            "chain": bs.habit_to_revenue(panel, reps=20, progress=False),
+            "chain": bs.habit_to_revenue(panel, bootstrap_reps=20, progress=False),
         }
 
 

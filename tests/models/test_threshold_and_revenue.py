@@ -79,7 +79,7 @@ def test_zero_revenue_rows_are_counted():
 
 def test_habit_to_revenue_chain_covers_truth():
     study = bs.simulate.case_study(seed=1)
-    chain = bs.habit_to_revenue(study.panel(), habit_change=10, reps=150, progress=False)
+    chain = bs.habit_to_revenue(study.panel(), habit_change=10, bootstrap_reps=150, progress=False)
     low, high = chain.interval
     truth = study.true_revenue_lift(10)
     assert low < truth < high
@@ -89,8 +89,8 @@ def test_habit_to_revenue_chain_covers_truth():
 
 def test_chain_is_reproducible_per_seed():
     panel = bs.simulate.case_study(seed=1).panel()
-    a = bs.habit_to_revenue(panel, reps=20, seed=3, progress=False)
-    b = bs.habit_to_revenue(panel, reps=20, seed=3, progress=False)
+    a = bs.habit_to_revenue(panel, bootstrap_reps=20, seed=3, progress=False)
+    b = bs.habit_to_revenue(panel, bootstrap_reps=20, seed=3, progress=False)
     np.testing.assert_array_equal(a.draws, b.draws)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from bstate_stats.errors import EstimationWarning, SpecificationError
+from bstate_stats.errors import EstimationWarning, SpecificationError, renamed_keywords
 from bstate_stats.inference import bootstrap
 from bstate_stats.models.fixed_effects.engines import Fit, cluster_ids, level_codes, pyfixest_fit, random_effects_fit
 from bstate_stats.models.fixed_effects.results import FixedEffectsResults
@@ -87,6 +87,7 @@ def _r_squared(frame: pd.DataFrame, outcome: str, fitted: pd.Series) -> dict[str
     return {"within": corr2(y - y_mean[codes], f - f_mean[codes]), "between": corr2(y_mean, f_mean), "overall": corr2(y, f)}
 
 
+@renamed_keywords(level="confidence_level")
 def fixed_effects(
     panel: Panel,
     outcome: str,
@@ -96,7 +97,7 @@ def fixed_effects(
     estimator: Estimator = "within",
     cluster: Cluster = "team",
     lags: Mapping[str, int] | None = None,
-    level: float = 0.95,
+    confidence_level: float = 0.95,
     small_sample: SmallSample = "nonnested",
     bootstrap_reps: int = 999,
     bootstrap_weights: bootstrap.Weights = "webb",
@@ -126,7 +127,7 @@ def fixed_effects(
     lags
         ``{driver: k}``: use the driver ``k`` periods earlier (habits at t-1
         against satisfaction at t), built from the panel index.
-    level
+    confidence_level
         Confidence level of the intervals (default 0.95).
     small_sample
         ``"nonnested"`` (default; as reghdfe/fixest: fixed effects nested in
@@ -160,7 +161,7 @@ def fixed_effects(
     ``results.not_identified`` and never printed as numbers.
     """
     drivers = [drivers] if isinstance(drivers, str) else list(drivers)
-    spec = FixedEffectsSpec(outcome, tuple(drivers), effects, estimator, cluster, tuple(sorted((lags or {}).items())), level, small_sample, bootstrap_reps, bootstrap_weights, seed)
+    spec = FixedEffectsSpec(outcome, tuple(drivers), effects, estimator, cluster, tuple(sorted((lags or {}).items())), confidence_level, small_sample, bootstrap_reps, bootstrap_weights, seed)
     if cluster in ("region",) and not panel.has_regions:
         raise SpecificationError("cluster='region' needs a panel with regions")
     model_frame = panel.model_frame(outcome, drivers, lags=dict(spec.lags), extra=["region"] if cluster == "region" else [])
@@ -256,6 +257,6 @@ def _few_cluster_bootstrap(fit: Fit, frame: pd.DataFrame, drivers: list[str], sp
     for term in terms:
         out[term] = bootstrap.wild_cluster_bootstrap(
             X, y, clusters, columns[term], term=term, estimate=float(fit.params[term]), std_error=float(np.sqrt(fit.cov.loc[term, term])),
-            level=spec.level, reps=spec.bootstrap_reps, weights=spec.bootstrap_weights, seed=spec.seed,
+            confidence_level=spec.confidence_level, reps=spec.bootstrap_reps, weights=spec.bootstrap_weights, seed=spec.seed,
         )
     return out

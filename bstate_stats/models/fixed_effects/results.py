@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bstate_stats.errors import ColumnError, SpecificationError
+from bstate_stats.errors import ColumnError, SpecificationError, renamed_keywords
 from bstate_stats.io.atomic import write_text
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.results.base import Results
@@ -80,19 +80,21 @@ class FixedEffectsResults(Results):
         """Two-sided p-values from t(df) (df = G-1 when clustered)."""
         return pd.Series(2 * stats.t.sf(np.abs(self.tstats), self.df), index=self.params.index, name="p_value")
 
-    def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        """Intervals ``estimate +/- t(df) * std_error`` at ``level`` (default: the fit's level)."""
-        level = self.spec.level if level is None else level
-        half = stats.t.ppf(0.5 + level / 2, self.df) * self.std_errors
+    @renamed_keywords(level="confidence_level")
+    def conf_int(self, confidence_level: float | None = None) -> pd.DataFrame:
+        """Intervals ``estimate +/- t(df) * std_error`` at ``confidence_level`` (default: the fit's)."""
+        confidence_level = self.spec.confidence_level if confidence_level is None else confidence_level
+        half = stats.t.ppf(0.5 + confidence_level / 2, self.df) * self.std_errors
         return pd.DataFrame({"conf_low": self.params - half, "conf_high": self.params + half})
 
-    def effect(self, term: str, change: float = 10.0, level: float | None = None) -> pd.Series:
+    @renamed_keywords(level="confidence_level")
+    def effect(self, term: str, change: float = 10.0, confidence_level: float | None = None) -> pd.Series:
         """Estimated change in the outcome for ``change`` units of ``term`` (default +10 habit points)."""
         if term in self.not_identified:
             raise SpecificationError(f"{term} is not identified: {self.not_identified[term]}")
         if term not in self.params.index:
             raise ColumnError(f"{term!r} is not a term of this fit (terms: {', '.join(self.params.index)})")
-        interval = self.conf_int(level).loc[term] * change
+        interval = self.conf_int(confidence_level).loc[term] * change
         return pd.Series(
             {"term": term, "change": change, "estimate": self.params[term] * change, "std_error": self.std_errors[term] * abs(change),
              "conf_low": min(interval), "conf_high": max(interval), "p_value": self.pvalues[term]}
@@ -140,7 +142,7 @@ class FixedEffectsResults(Results):
             return f"No driver is identified ({self.n_rows} rows)."
         low, high = self.conf_int().loc[term]
         return (
-            f"{term}: {self.params[term]:+.4g} {self.spec.outcome} per unit ({self.spec.level:.0%} interval {low:+.4g} to {high:+.4g}; "
+            f"{term}: {self.params[term]:+.4g} {self.spec.outcome} per unit ({self.spec.confidence_level:.0%} interval {low:+.4g} to {high:+.4g}; "
             f"{self.n_rows} rows, {self.n_teams} teams, {self.ledger.n_excluded} rows excluded)."
         )
 

@@ -1,4 +1,4 @@
-"""What a fixed-effects call asks for (effects, estimator, clusters, lags, level, bootstrap), validated once at the door."""
+"""What a fixed-effects call asks for (effects, estimator, clusters, lags, confidence_level, bootstrap), validated once at the door."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class FixedEffectsSpec:
     estimator: Estimator = "within"
     cluster: Cluster = "team"
     lags: tuple[tuple[str, int], ...] = ()
-    level: float = 0.95
+    confidence_level: float = 0.95
     small_sample: SmallSample = "nonnested"
     bootstrap_reps: int = 999
     bootstrap_weights: bootstrap.Weights = "webb"
@@ -39,8 +39,8 @@ class FixedEffectsSpec:
                 raise SpecificationError(f"{name}={getattr(self, name)!r}; choose one of {get_args(allowed)}")
         if self.cluster not in ("team", "region", "twoway", None):
             raise SpecificationError(f"cluster={self.cluster!r}; choose 'team', 'region', 'twoway' or None")
-        if not 0 < self.level < 1:
-            raise SpecificationError(f"level={self.level}; must lie strictly between 0 and 1")
+        if not 0 < self.confidence_level < 1:
+            raise SpecificationError(f"confidence_level={self.confidence_level}; must lie strictly between 0 and 1")
         if not self.drivers:
             raise SpecificationError("at least one driver is needed")
         if isinstance(self.bootstrap_reps, bool) or not isinstance(self.bootstrap_reps, (int, np.integer)) or self.bootstrap_reps < 0:

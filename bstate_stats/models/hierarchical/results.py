@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from bstate_stats.diagnostics.convergence import DiagnosticsReport, check_convergence
-from bstate_stats.errors import SpecificationError
+from bstate_stats.errors import SpecificationError, renamed_keywords
 from bstate_stats.io.atomic import write_atomic
 from bstate_stats.models.hierarchical.priors import Priors
 from bstate_stats.models.hierarchical.spec import HierarchicalSpec
@@ -253,13 +253,14 @@ class HierarchicalResults(Results):
         already = stats.norm.sf(threshold, loc=mu, scale=sigma) >= prob
         return np.where(already, 0.0, np.where(b > 0, solved, np.inf))
 
-    def revenue_lift(self, habit_change: float = 10.0, *, level: Literal["organisation", "region", "team"] = "organisation", periods_per_year: int | None = None) -> pd.DataFrame:
+    @renamed_keywords(level="by")
+    def revenue_lift(self, habit_change: float = 10.0, *, by: Literal["organisation", "region", "team"] = "organisation", periods_per_year: int | None = None) -> pd.DataFrame:
         """Annual revenue lift when every team's habit index rises by ``habit_change`` points.
 
         For each row of the latest year and each posterior draw: the change in
         P(score >= threshold) times the row's revenue without the threshold
-        premium, times ``exp(lambda) - 1``; summed per team, region or the
-        organisation and scaled to a year. Columns: ``mean, median, hdi_low,
+        premium, times ``exp(lambda) - 1``; summed ``by`` team, region or over
+        the whole organisation and scaled to a year. Columns: ``mean, median, hdi_low,
         hdi_high, prob_positive``; draws in ``.attrs["draws"]``.
         """
         if "revenue_log_lift" not in self.idata.posterior:  # type: ignore[attr-defined]
@@ -284,10 +285,10 @@ class HierarchicalResults(Results):
         above = (self._const("score")[rows] >= threshold)
         base = revenue[rows] / np.exp(lam * above)
         per_row = gain * base * np.expm1(lam) * ppy / len(window_periods)
-        groups = {"organisation": (np.zeros(len(rows), dtype=int), ["organisation"]), "team": (teams, self.meta["teams"]), "region": (self._const("team_region_idx")[teams], self.meta["regions"])}[level]
+        groups = {"organisation": (np.zeros(len(rows), dtype=int), ["organisation"]), "team": (teams, self.meta["teams"]), "region": (self._const("team_region_idx")[teams], self.meta["regions"])}[by]
         codes, units = groups
         totals = np.column_stack([per_row[:, codes == k].sum(axis=1) for k in range(len(units))])
-        table = self._describe(totals, units, level).drop(columns="sd")
+        table = self._describe(totals, units, by).drop(columns="sd")
         table.insert(3, "median", np.median(totals, axis=0))
         table["prob_positive"] = np.mean(totals > 0, axis=0)
         table.insert(2, "habit_change", habit_change)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
+from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError, renamed_keywords
 from bstate_stats.inference.resampling import TeamResampler
 from bstate_stats.models.fixed_effects.engines import pyfixest_fit
 from bstate_stats.models.fixed_effects.estimate import fixed_effects
@@ -28,6 +28,7 @@ def _chain_lift(habit_effect: float, log_lift: float, window: pd.DataFrame, sati
     return lift, float(np.mean(score >= threshold)), float(np.mean(shifted >= threshold))
 
 
+@renamed_keywords(level="confidence_level", reps="bootstrap_reps")
 def habit_to_revenue(
     panel: Panel,
     *,
@@ -38,8 +39,8 @@ def habit_to_revenue(
     revenue: str = "revenue",
     threshold: float = 8.0,
     periods_per_year: int | None = None,
-    level: float = 0.95,
-    reps: int = 200,
+    confidence_level: float = 0.95,
+    bootstrap_reps: int = 200,
     seed: int = 0,
     progress: bool = True,
 ) -> HabitRevenueChain:
@@ -69,9 +70,9 @@ def habit_to_revenue(
         Satisfaction threshold whose revenue lift is chained.
     periods_per_year
         Periods in a year (taken from calendar periods when not given).
-    level
-        Interval level.
-    reps
+    confidence_level
+        Confidence level of the bootstrap interval.
+    bootstrap_reps
         Team-bootstrap replicates (at least 2; 200 or more for a 95% interval).
     seed
         Seed of the bootstrap.
@@ -94,8 +95,8 @@ def habit_to_revenue(
         raise SpecificationError("periods are integers: pass periods_per_year (e.g. 12 for months)")
     if isinstance(ppy, bool) or not isinstance(ppy, (int, np.integer)) or ppy < 1:
         raise SpecificationError(f"periods_per_year={ppy!r}; a whole number of periods in a year, 1 or more")
-    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
-        raise SpecificationError(f"reps={reps!r}; the bootstrap interval needs at least 2 replicates (200 or more for a 95% interval)")
+    if isinstance(bootstrap_reps, bool) or not isinstance(bootstrap_reps, (int, np.integer)) or bootstrap_reps < 2:
+        raise SpecificationError(f"bootstrap_reps={bootstrap_reps!r}; the bootstrap interval needs at least 2 replicates (200 or more for a 95% interval)")
     controls = [controls] if isinstance(controls, str) else list(controls)
     for column in (revenue, satisfaction, habit, *controls):
         if column not in panel.data:
@@ -131,7 +132,7 @@ def habit_to_revenue(
     draws, failed = [], 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for _ in tqdm(range(reps), desc="habit -> revenue bootstrap", disable=not progress, leave=False):
+        for _ in tqdm(range(bootstrap_reps), desc="habit -> revenue bootstrap", disable=not progress, leave=False):
             draw = rng.choice(teams, size=len(teams), replace=True)
             sat_b, rev_b, win_b = (sampler.sample(draw) for sampler in samplers)
             try:
@@ -140,7 +141,7 @@ def habit_to_revenue(
                 failed += 1
                 continue
             draws.append(_chain_lift(b, lam_b, win_b, satisfaction, revenue, habit_change, threshold, scale)[0])
-    notes = _replicate_notes(failed, reps, threshold)
+    notes = _replicate_notes(failed, bootstrap_reps, threshold)
     components = {
         "satisfaction per habit point": beta,
         "log revenue lift at threshold": lam,
@@ -148,18 +149,18 @@ def habit_to_revenue(
         "share at or above threshold (window, after)": after,
     }
     labels = (panel.period_label(last_t[0]), panel.period_label(last_t[-1]))
-    return HabitRevenueChain(habit_change, threshold, point, np.asarray(draws), level, components, labels, ppy, len(teams), notes)
+    return HabitRevenueChain(habit_change, threshold, point, np.asarray(draws), confidence_level, components, labels, ppy, len(teams), notes)
 
 
-def _replicate_notes(failed: int, reps: int, threshold: float) -> list[str]:
+def _replicate_notes(failed: int, bootstrap_reps: int, threshold: float) -> list[str]:
     """Say how many bootstrap replicates could not identify a link; refuse when too few are left for an interval."""
     if not failed:
         return []
     message = (
-        f"{failed} of {reps} bootstrap replicates could not identify a link of the chain (in those resamples of teams "
+        f"{failed} of {bootstrap_reps} bootstrap replicates could not identify a link of the chain (in those resamples of teams "
         f"no or every team-period is at or above {threshold:g}, or the habit index does not vary); they are left out"
     )
-    if reps - failed < 2:
+    if bootstrap_reps - failed < 2:
         raise SpecificationError(message + ", and too few are left for an interval")
-    warnings.warn(message + ("; with more than 10% left out the interval is unreliable" if failed > 0.1 * reps else ""), EstimationWarning, stacklevel=3)
+    warnings.warn(message + ("; with more than 10% left out the interval is unreliable" if failed > 0.1 * bootstrap_reps else ""), EstimationWarning, stacklevel=3)
     return [message]

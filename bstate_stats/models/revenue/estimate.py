@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bstate_stats.errors import ColumnError, SpecificationError
+from bstate_stats.errors import ColumnError, SpecificationError, renamed_keywords
 from bstate_stats.models.fixed_effects.estimate import fixed_effects
 from bstate_stats.models.fixed_effects.spec import Cluster, Effects
 from bstate_stats.models.revenue.results import RevenueResults
@@ -19,16 +19,17 @@ def revenue_panel(panel: Panel, revenue: str, satisfaction: str, threshold: floa
     return panel.with_columns({f"log_{revenue}": log_revenue, indicator: above}), indicator
 
 
+@renamed_keywords(level="confidence_level", include_level="include_satisfaction")
 def revenue_model(
     panel: Panel,
     *,
     revenue: str = "revenue",
     satisfaction: str = "csat",
     threshold: float = 8.0,
-    include_level: bool = False,
+    include_satisfaction: bool = False,
     effects: Effects = "twoway",
     cluster: Cluster = "team",
-    level: float = 0.95,
+    confidence_level: float = 0.95,
     bootstrap_reps: int = 999,
     seed: int = 0,
 ) -> RevenueResults:
@@ -37,8 +38,8 @@ def revenue_model(
     .. math:: \log R_{it} = \alpha_i + \delta_t + \lambda \, 1[s_{it} \ge c] \; (+ \kappa s_{it}) + e_{it}
 
     Rows with zero revenue have no logarithm: they are excluded and counted in
-    the ledger ("missing log_revenue"). ``include_level`` adds the
-    satisfaction level, so that the lift is the jump at the threshold beyond
+    the ledger ("missing log_revenue"). ``include_satisfaction`` adds the
+    satisfaction score itself, so that the lift is the jump at the threshold beyond
     a linear trend in satisfaction.
 
     Parameters
@@ -49,9 +50,9 @@ def revenue_model(
         Column names.
     threshold
         Satisfaction threshold.
-    include_level
+    include_satisfaction
         Also control for the satisfaction score itself.
-    effects, cluster, level, bootstrap_reps, seed
+    effects, cluster, confidence_level, bootstrap_reps, seed
         As for :func:`~bstate_stats.fixed_effects`.
 
     Returns
@@ -71,8 +72,8 @@ def revenue_model(
     with_columns, indicator = revenue_panel(panel, revenue, satisfaction, threshold)
     if with_columns.data[indicator].dropna().nunique() < 2:
         raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
-    drivers = [indicator, *([satisfaction] if include_level else [])]
-    fit = fixed_effects(with_columns, f"log_{revenue}", drivers, effects=effects, cluster=cluster, level=level, bootstrap_reps=bootstrap_reps, seed=seed)
+    drivers = [indicator, *([satisfaction] if include_satisfaction else [])]
+    fit = fixed_effects(with_columns, f"log_{revenue}", drivers, effects=effects, cluster=cluster, confidence_level=confidence_level, bootstrap_reps=bootstrap_reps, seed=seed)
     if indicator in fit.not_identified:
         raise SpecificationError(f"the threshold indicator is not identified: {fit.not_identified[indicator]}")
     return RevenueResults(fit, indicator, threshold)

@@ -54,10 +54,10 @@ class RevenueResults(Results):
 
     def sentence(self) -> str:
         lift = self.lift
-        level = self.fit.spec.level
+        confidence_level = self.fit.spec.confidence_level
         return (
             f"A period at or above {self.threshold:g} brings {lift['estimate']:+.1%} revenue for the same team "
-            f"({level:.0%} interval {lift['conf_low']:+.1%} to {lift['conf_high']:+.1%}; {self.fit.n_rows} rows, {self.fit.n_teams} teams)."
+            f"({confidence_level:.0%} interval {lift['conf_low']:+.1%} to {lift['conf_high']:+.1%}; {self.fit.n_rows} rows, {self.fit.n_teams} teams)."
         )
 
     def headline(self) -> dict[str, Any]:
@@ -75,7 +75,7 @@ class HabitRevenueChain(Results):
     threshold: float
     estimate: float
     draws: np.ndarray
-    level: float
+    confidence_level: float
     components: dict[str, float]
     window: tuple
     periods_per_year: int
@@ -86,7 +86,7 @@ class HabitRevenueChain(Results):
 
     @property
     def interval(self) -> tuple[float, float]:
-        tail = (1 - self.level) / 2
+        tail = (1 - self.confidence_level) / 2
         return float(np.quantile(self.draws, tail)), float(np.quantile(self.draws, 1 - tail))
 
     @property
@@ -103,7 +103,7 @@ class HabitRevenueChain(Results):
     def notes(self) -> list[str]:
         return [
             f"Habit index +{self.habit_change:g} points for every team; reference window {self.window[0]} .. {self.window[1]} ({self.periods_per_year} periods per year)",
-            f"{self.level:.0%} team-cluster bootstrap interval from {len(self.draws)} replicates over {self.n_teams} teams",
+            f"{self.confidence_level:.0%} team-cluster bootstrap interval from {len(self.draws)} replicates over {self.n_teams} teams",
             *self.notes_,
         ]
 
@@ -116,7 +116,7 @@ class HabitRevenueChain(Results):
     def sentence(self) -> str:
         low, high = self.interval
         return (
-            f"+{self.habit_change:g} habit points for every team are worth {self.estimate:,.0f} a year ({self.level:.0%} interval {low:,.0f} to {high:,.0f}; "
+            f"+{self.habit_change:g} habit points for every team are worth {self.estimate:,.0f} a year ({self.confidence_level:.0%} interval {low:,.0f} to {high:,.0f}; "
             f"P(lift > 0) = {self.prob_positive:.2f}, {len(self.draws)} team-bootstrap replicates)."
         )
 

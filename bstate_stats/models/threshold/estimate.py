@@ -11,7 +11,7 @@ from scipy import optimize, special
 from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError
+from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError, renamed_keywords
 from bstate_stats.models.fixed_effects.estimate import fixed_effects
 from bstate_stats.models.fixed_effects.spec import Cluster, Effects
 from bstate_stats.models.threshold.results import ConditionalLogitFit, ThresholdResults
@@ -100,6 +100,7 @@ def _conditional_logit(frame: pd.DataFrame, outcome: str, drivers: list[str], dr
     return ConditionalLogitFit(params, cov, len(frame), len(np.unique(teams)), ledger, estimate, std_error, frame.index, converged)
 
 
+@renamed_keywords(level="confidence_level")
 def threshold_model(
     panel: Panel,
     outcome: str,
@@ -110,7 +111,7 @@ def threshold_model(
     effects: Effects = "twoway",
     cluster: Cluster = "team",
     lags: Mapping[str, int] | None = None,
-    level: float = 0.95,
+    confidence_level: float = 0.95,
     logit: bool = True,
     bootstrap_reps: int = 999,
     seed: int = 0,
@@ -138,7 +139,7 @@ def threshold_model(
         The outcome's threshold (at or above counts).
     change
         Change of the first driver, in its units.
-    effects, cluster, lags, level, bootstrap_reps, seed
+    effects, cluster, lags, confidence_level, bootstrap_reps, seed
         As for :func:`~bstate_stats.fixed_effects`.
     logit
         Also fit the conditional logit.
@@ -171,7 +172,7 @@ def threshold_model(
     if observed.nunique() < 2:
         side = "at or above" if observed.iloc[0] == 1 else "below"
         raise SpecificationError(f"{outcome} is {side} {threshold:g} in every row: the threshold is never crossed, nothing to estimate")
-    lpm = fixed_effects(with_indicator, indicator, drivers, effects=effects, cluster=cluster, lags=lags, level=level, bootstrap_reps=bootstrap_reps, seed=seed)
+    lpm = fixed_effects(with_indicator, indicator, drivers, effects=effects, cluster=cluster, lags=lags, confidence_level=confidence_level, bootstrap_reps=bootstrap_reps, seed=seed)
     driver = next((t for t in lpm.params.index if t != "Intercept"), None)
     first = f"{drivers[0]}_lag{dict(lags or {})[drivers[0]]}" if dict(lags or {}).get(drivers[0]) else drivers[0]
     if first in lpm.not_identified or driver != first:
@@ -192,4 +193,4 @@ def threshold_model(
             notes.append(f"Conditional logit: {logit_fit.n_teams} informative teams, {dropped} rows of teams that never cross {threshold:g} excluded (counted in its ledger)")
             if not logit_fit.converged:
                 notes.append("WARNING: the conditional logit did not converge; do not use its estimate")
-    return ThresholdResults(outcome, driver, threshold, change, level, lpm, logit_fit, notes)
+    return ThresholdResults(outcome, driver, threshold, change, confidence_level, lpm, logit_fit, notes)

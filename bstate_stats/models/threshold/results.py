@@ -49,7 +49,7 @@ class ThresholdResults(Results):
     driver: str
     threshold: float
     change: float
-    level: float
+    confidence_level: float
     lpm: FixedEffectsResults
     logit: ConditionalLogitFit | None
     notes_: list[str] = field(default_factory=list)
@@ -60,8 +60,8 @@ class ThresholdResults(Results):
 
     def summary(self) -> pd.DataFrame:
         """``model, term, estimate, std_error, conf_low, conf_high, p_value, n_rows, n_teams``."""
-        z = stats.norm.ppf(0.5 + self.level / 2)
-        effect = self.lpm.effect(self.driver, self.change, self.level)
+        z = stats.norm.ppf(0.5 + self.confidence_level / 2)
+        effect = self.lpm.effect(self.driver, self.change, self.confidence_level)
         rows = [{"model": "linear probability (fixed effects)", "term": self.driver, **effect.drop(["term", "change"]).to_dict(), "n_rows": self.lpm.n_rows, "n_teams": self.lpm.n_teams}]
         if self.logit is not None and not self.logit.converged:
             rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams, "note": "did not converge: no estimate reported"})
@@ -87,7 +87,7 @@ class ThresholdResults(Results):
         row = self.summary().iloc[0]
         return (
             f"+{self.change:g} {self.driver} changes P({self.outcome} >= {self.threshold:g}) by {row['estimate'] * 100:+.1f} percentage points "
-            f"({self.level:.0%} interval {row['conf_low'] * 100:+.1f} to {row['conf_high'] * 100:+.1f}; linear probability model with team effects)."
+            f"({self.confidence_level:.0%} interval {row['conf_low'] * 100:+.1f} to {row['conf_high'] * 100:+.1f}; linear probability model with team effects)."
         )
 
     def headline(self) -> dict[str, Any]:

@@ -237,7 +237,7 @@ def test_revenue_lift_recovers_truth(fit, study):
     # the revenue premium is estimated within ~5% here; allow the interval that much slack
     assert lift["hdi_low"] * 0.95 < truth < lift["hdi_high"] * 1.05
     assert lift["prob_positive"] > 0.99
-    by_team = fit.revenue_lift(habit_change=10, level="team")
+    by_team = fit.revenue_lift(habit_change=10, by="team")
     assert by_team["mean"].sum() == pytest.approx(lift["mean"], rel=1e-9)
 
 
