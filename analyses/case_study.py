@@ -33,5 +33,7 @@ print(bs.habit_to_revenue(panel, habit_change=10, progress=False))
 
 hb = bs.hierarchical(panel, "csat", ["habit_index", "relationship_index"], random_seed=1)
 print(hb)
-print(hb.required_habit_change(prob=0.8, level="region"))
-print(hb.revenue_lift(habit_change=10))
+print(hb.required_change(0.8, level="region"))             # every team of the region, on average
+print(hb.required_change(0.8, estimand="new_team"))         # a new team at today's average habit level
+revenue = bs.bayesian_revenue(panel, random_seed=2)
+print(bs.bayesian_revenue_lift(hb, revenue, 10))

@@ -28,11 +28,11 @@ def main() -> None:
     for case, options in (("default", {}), ("ceiling", {"baseline_csat": 7.2})):
         study = bs.simulate.case_study(seed=7, **options)
         panel = study.panel()
-        for likelihood in ("normal", "censored"):
-            fit = bs.hierarchical(panel, "csat", ["habit_index", "relationship_index"], random_seed=1, likelihood=likelihood, revenue=None, progress=False)
+        for likelihood in ("normal", "censored_normal"):
+            fit = bs.hierarchical(panel, "csat", ["habit_index", "relationship_index"], random_seed=1, family=likelihood, progress=False)
             with fit.model:
                 pm.compute_log_likelihood(fit.idata, var_names=["y"], progressbar=False)
-            y = fit.idata.constant_data["score"].to_numpy()
+            y = fit.arrays["y"]
             inside = np.flatnonzero((y > 0) & (y < 10))
             log_lik = fit.idata.log_likelihood["y"]
             log_lik = log_lik.isel(row=inside) if "row" in log_lik.dims else log_lik  # the censored model's "y" holds only interior rows

@@ -34,8 +34,8 @@ from bstate_stats.models.fixed_effects import (
     mundlak,
     team_effects_f_test,
 )
-from bstate_stats.models.hierarchical import HierarchicalResults, HierarchicalSpec, Priors, hierarchical, prior_predictive_check
-from bstate_stats.models.revenue import HabitRevenueChain, RevenueResults, habit_to_revenue, revenue_model
+from bstate_stats.models.hierarchical import CalibrationResults, HierarchicalResults, HierarchicalSpec, Priors, calibrate, hierarchical, prior_predictive_check
+from bstate_stats.models.revenue import BayesianRevenueLift, HabitRevenueChain, RevenueResults, bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import ThresholdResults, threshold_model
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.load import load_panel, validate
@@ -50,6 +50,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "BStateError",
+    "BayesianRevenueLift",
+    "CalibrationResults",
     "ColumnError",
     "ColumnMapping",
     "ComparisonTable",
@@ -67,6 +69,9 @@ __all__ = [
     "RevenueResults",
     "SpecificationTest",
     "ThresholdResults",
+    "bayesian_revenue",
+    "bayesian_revenue_lift",
+    "calibrate",
     "compare",
     "fixed_effects",
     "habit_to_revenue",

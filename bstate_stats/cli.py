@@ -72,10 +72,11 @@ def _print_headline(outcome) -> None:
         if not h["converged"]:
             print(f"  WARNING: Bayesian model NOT converged: {h['convergence_message']}")
         if h["required_reachable"]:
-            print(f"  habit change for a {h['target_prob']:.0%} chance of satisfaction >= {h['threshold']:g}: "
+            print(f"  habit change for a {h['target_prob']:.0%} chance of satisfaction >= {h['threshold']:g} (a typical team): "
                   f"+{h['required_change']:.1f} points ({h['required_low']:.1f} to {h['required_high']:.1f})")
-        print(f"  annual revenue lift of +{h['habit_change']:g} habit points: ${h['revenue_lift_mean']:,.0f} "
-              f"(${h['revenue_lift_low']:,.0f} to ${h['revenue_lift_high']:,.0f}), P(lift > 0) = {h['revenue_lift_prob_positive']:.2f}")
+        if "revenue_lift_mean" in h:
+            print(f"  annual revenue lift of +{h['habit_change']:g} habit points: ${h['revenue_lift_mean']:,.0f} "
+                  f"(${h['revenue_lift_low']:,.0f} to ${h['revenue_lift_high']:,.0f}), P(lift > 0) = {h['revenue_lift_prob_positive']:.2f}")
 
 
 def _run_and_report(config, out: Path, *, force: bool, strict: bool, report: bool) -> int:

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure  # noqa: E402
 BLUE, RED, GREY = "#1f4e79", "#b03a2e", "#7f7f7f"
 
 
-def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float) -> Figure:
-    """Forest plot of habit effects by region or team, with the population effect as a band."""
+def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float, outcome: str = "satisfaction", driver: str = "habit index") -> Figure:
+    """Forest plot of a driver's effects by region or team, with the organisation's effect as a band."""
     fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(effects) + 1.6))
     y = np.arange(len(effects))[::-1]
     ax.errorbar(effects["mean"], y, xerr=[effects["mean"] - effects["hdi_low"], effects["hdi_high"] - effects["mean"]], fmt="o", color=BLUE, capsize=3)
@@ -23,10 +23,10 @@ def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float
     ax.axvline(pop["mean"], color=GREY)
     ax.axvline(0, color="black", lw=0.6, ls="--")
     ax.set_yticks(y, effects["unit"])
-    ax.set_xlabel(f"satisfaction points per +{unit:g} habit points")
+    ax.set_xlabel(f"{outcome} (link scale) per +{unit:g} {driver}")
     ax.set_ylim(-0.8, len(effects) - 0.2)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.set_title("Habit effect by " + str(effects["level"].iloc[0]), fontsize=10)
+    ax.set_title(f"Effect of {driver} by " + str(effects["level"].iloc[0]), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -34,18 +34,19 @@ def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float
 def plot_ppc(observed: np.ndarray, replicated: np.ndarray, *, threshold: float, period_idx: np.ndarray, periods: list[str]) -> Figure:
     """Observed scores against replicated ones: distribution, and share at or above the threshold per period."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    bins = np.linspace(0, 10, 41)
+    low, high = np.nanquantile(np.concatenate([observed, replicated[:40].ravel()]), [0.001, 0.999])
+    bins = np.linspace(low, high, 41)
     for draw in replicated[:40]:
         left.hist(draw, bins=bins, histtype="step", color=BLUE, alpha=0.12, density=True)
     left.hist(observed, bins=bins, histtype="step", color="black", lw=1.8, density=True, label="observed")
     left.axvline(threshold, color=RED, ls="--")
-    left.set_xlabel("score")
-    left.set_title("Scores: observed (black) vs replicated (blue)", fontsize=10)
+    left.set_xlabel("outcome")
+    left.set_title("Observed (black) vs replicated (blue)", fontsize=10)
     shares_obs = [np.mean(observed[period_idx == k] >= threshold) for k in range(len(periods))]
     shares_rep = np.array([[np.mean(draw[period_idx == k] >= threshold) for k in range(len(periods))] for draw in replicated])
-    low, high = np.quantile(shares_rep, [0.05, 0.95], axis=0)
+    share_low, share_high = np.quantile(shares_rep, [0.05, 0.95], axis=0)
     x = np.arange(len(periods))
-    right.fill_between(x, low, high, color=BLUE, alpha=0.25, label="replicated 90%")
+    right.fill_between(x, share_low, share_high, color=BLUE, alpha=0.25, label="replicated 90%")
     right.plot(x, shares_obs, "o-", color="black", ms=3, label="observed")
     right.set_xticks(x[:: max(1, len(x) // 6)], [periods[k] for k in x[:: max(1, len(x) // 6)]], fontsize=8)
     right.set_ylabel(f"share >= {threshold:g}")
@@ -55,7 +56,7 @@ def plot_ppc(observed: np.ndarray, replicated: np.ndarray, *, threshold: float, 
     return fig
 
 
-def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: float) -> Figure:
+def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: float, outcome: str = "satisfaction") -> Figure:
     """P(score >= threshold) against habit change, with the change needed for the target probability."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for unit, block in curve.groupby("unit", sort=False):
@@ -68,8 +69,8 @@ def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: f
             ax.annotate(f"+{row['required_change']:.1f} points", (row["required_change"], 0.05), color=RED, fontsize=9)
     ax.set_ylim(0, 1)
     ax.set_xlabel("habit index change (points)")
-    ax.set_ylabel(f"P(satisfaction >= {threshold:g})")
-    ax.set_title(f"Chance of satisfaction at or above {threshold:g}", fontsize=10)
+    ax.set_ylabel(f"P({outcome} >= {threshold:g})")
+    ax.set_title(f"Chance of {outcome} at or above {threshold:g}", fontsize=10)
     if curve["unit"].nunique() > 1:
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -88,5 +89,28 @@ def plot_revenue_lift(lift: pd.DataFrame, *, habit_change: float) -> Figure:
     ax.set_xlabel(f"annual revenue lift for +{habit_change:g} habit points (currency)")
     ax.set_title(f"Revenue lift: P(lift > 0) = {row['prob_positive']:.2f}", fontsize=10)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ranks(ranks: pd.DataFrame, *, n_draws: int) -> Figure:
+    """Rank histograms of simulation-based calibration, one panel per parameter, with the 99% band of a uniform histogram."""
+    from scipy import stats
+
+    parameters = list(dict.fromkeys(ranks["parameter"]))
+    columns = min(4, len(parameters))
+    rows = int(np.ceil(len(parameters) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 2.3 * rows), squeeze=False)
+    n_sims = ranks["simulation"].nunique()
+    bins = max(4, min(20, n_sims // 5))
+    low, high = stats.binom.ppf([0.005, 0.995], n_sims, 1 / bins)
+    for ax, parameter in zip(axes.ravel(), parameters):
+        ax.axhspan(low, high, color=GREY, alpha=0.25)
+        ax.hist(ranks.loc[ranks["parameter"] == parameter, "rank"], bins=bins, range=(0, n_draws + 1), color=BLUE, alpha=0.8)
+        ax.set_title(parameter, fontsize=9)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(parameters):]:
+        ax.axis("off")
+    fig.suptitle("Ranks of the truth among posterior draws (grey: 99% band if calibrated)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -12,7 +12,7 @@ import pandas as pd
 
 from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
 from bstate_stats.models.hierarchical import hierarchical
-from bstate_stats.models.revenue import habit_to_revenue, revenue_model
+from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
 
@@ -108,56 +108,80 @@ def revenue_step(context: StepContext) -> StepOutput:
 
 @register_step("hierarchical", description="Bayesian hierarchical model")
 def hierarchical_step(context: StepContext) -> StepOutput:
-    """The Bayesian model: effects by level, P(at or above the threshold), the habit change needed and the revenue lift."""
+    """The Bayesian models: effects by level, P(at or above the threshold), the habit change needed, and the revenue lift from a revenue model of its own."""
     panel, m, h = context.panel, context.config.model, context.config.hierarchical
     context.progress(f"  {h.sampler}, {h.chains} chains x {h.draws} draws")
+    options = dict(sampler=h.sampler, chains=h.chains, draws=h.draws, tune=h.tune, target_accept=h.target_accept, credible_level=h.credible_level, team_effects=h.team_effects, progress=False)
     fit = hierarchical(
-        panel, m.outcome, m.drivers, random_seed=context.config.seeds.hierarchical, sampler=h.sampler, chains=h.chains, draws=h.draws, tune=h.tune,
-        target_accept=h.target_accept, likelihood=h.likelihood, team_effects=h.team_effects, threshold=m.threshold, priors=h.priors or None,
-        credible_level=h.credible_level, progress=False,
+        panel, m.outcome, m.drivers, random_seed=context.config.seeds.hierarchical, family=h.family, varying=tuple(h.varying), period_effects=h.period_effects,
+        region_effects=h.region_effects, target=m.threshold, priors=h.priors or None, **options,
     )
-    required = pd.concat([fit.required_habit_change(prob=m.target_prob, level=level) for level in ("population", "region")], ignore_index=True)
-    lift = fit.revenue_lift(m.habit_change)
+    required_new = fit.required_change(m.target_prob, estimand="new_team")
+    required = pd.concat([required_new, *(fit.required_change(m.target_prob, level=level) for level in ("population", "region"))], ignore_index=True)
     out = StepOutput(
         tables={
             "bayes_summary": fit.summary(), "bayes_diagnostics": fit.diagnostics.summary(), "bayes_region_effects": fit.habit_effects("region"),
-            "bayes_team_effects": fit.habit_effects("team"), "prob_curve": fit.prob_curve(), "required_change": required, "revenue_lift": lift,
-            "revenue_lift_region": fit.revenue_lift(m.habit_change, by="region"),
+            "bayes_team_effects": fit.habit_effects("team"), "prob_curve": fit.prob_curve(), "required_change": required,
         },
-        figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob), "revenue_lift": fit.plot_revenue_lift(m.habit_change)},
+        figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob)},
         files={"posterior/hierarchical.nc": fit.save},
-        headline=_bayes_headline(fit, required, lift, m.habit_change, h.credible_level) | {"target_prob": m.target_prob},
+        headline=_bayes_headline(fit, required, m.habit_change) | {"target_prob": m.target_prob},
         status="ok" if fit.converged else "not_converged",
     )
     out.sections = [
-        Section("Bayesian hierarchical model", sentences=(fit.diagnostics.message(),), tables=(TableItem("bayes_diagnostics"), TableItem("bayes_summary")), figures=("bayes_region_effects", "ppc")),
-        Section(f"Chance of {m.outcome} at or above {m.threshold:g}", figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
-        Section("Revenue lift (Bayesian)", figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 0),)),
+        Section("Bayesian hierarchical model", sentences=(fit.diagnostics.message(), *fit.notes()[1:3]), tables=(TableItem("bayes_diagnostics"), TableItem("bayes_summary")), figures=("bayes_region_effects", "ppc")),
+        Section(f"Chance of {m.outcome} at or above {m.threshold:g}", sentences=(ESTIMAND_NOTE,), figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
     ]
+    if "revenue" in panel.data:
+        _revenue_part(context, fit, out, options)
     return out
 
 
-def _bayes_headline(fit, required: pd.DataFrame, lift: pd.DataFrame, habit_change: float, credible_level: float) -> dict:
-    population, row = required.iloc[0], lift.iloc[0]
+ESTIMAND_NOTE = (
+    "Estimands: 'teams' is the average over this organisation's teams, each from its latest period, if every team's habit index rises; "
+    "'new_team' is a new team (in a new region, for the organisation) at the average habit level, its team and region effects drawn from their spreads: what a rollout to new sites can expect."
+)
+
+
+def _revenue_part(context: StepContext, fit, out: StepOutput, options: dict) -> None:
+    """Revenue model of its own, the chain over paired draws, and their tables, figure, headline and section."""
+    m = context.config.model
+    revenue_fit = bayesian_revenue(context.panel, satisfaction=m.outcome, threshold=m.threshold, random_seed=context.config.seeds.hierarchical + 1, **options)
+    lift = bayesian_revenue_lift(fit, revenue_fit, m.habit_change)
+    by_region = bayesian_revenue_lift(fit, revenue_fit, m.habit_change, by="region")
+    out.tables |= {"revenue_lift": lift.summary(), "revenue_lift_region": by_region.summary(), "bayes_revenue_summary": revenue_fit.summary(), "bayes_revenue_diagnostics": revenue_fit.diagnostics.summary()}
+    out.figures["revenue_lift"] = lift.plot()
+    out.files["posterior/revenue.nc"] = revenue_fit.save
+    out.headline |= lift.headline() | {"revenue_converged": revenue_fit.converged}
+    if not revenue_fit.converged:
+        out.status = "not_converged"
+    out.sections.append(
+        Section("Revenue lift (Bayesian)", sentences=(lift.sentence(), f"Revenue model: {revenue_fit.diagnostics.message()}"), figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 0), TableItem("bayes_revenue_summary")))
+    )
+
+
+def _bayes_headline(fit, required: pd.DataFrame, habit_change: float) -> dict:
+    """Headline values: the effect, the change a typical (new) team needs, the change every team needs for the organisation's average."""
+    typical, everyone = required.iloc[0], required.iloc[1]
     effect = fit.habit_effects("population").iloc[0]
     return {
         "habit_change": habit_change,
-        "threshold": fit.spec.threshold,
+        "threshold": fit.spec.target,
         "converged": fit.converged,
         "convergence_message": fit.diagnostics.message(),
         "bayes_effect": effect["mean"],
         "bayes_effect_low": effect["hdi_low"],
         "bayes_effect_high": effect["hdi_high"],
-        "credible_level": credible_level,
-        "required_change": population["required_change"],
-        "required_low": population["hdi_low"],
-        "required_high": population["hdi_high"],
-        "required_reachable": bool(population["reachable"]),
-        "prob_now": float(fit.prob_above(habit_change=0).iloc[0]["mean"]),
-        "prob_after_change": float(fit.prob_above(habit_change=habit_change).iloc[0]["mean"]),
-        "revenue_lift_mean": row["mean"],
-        "revenue_lift_low": row["hdi_low"],
-        "revenue_lift_high": row["hdi_high"],
-        "revenue_lift_prob_positive": row["prob_positive"],
+        "credible_level": fit.credible_level,
+        "required_estimand": "a new team at today's average habit level (team and region effects drawn from their spreads)",
+        "required_change": typical["required_change"],
+        "required_low": typical["hdi_low"],
+        "required_high": typical["hdi_high"],
+        "required_reachable": bool(typical["reachable"]),
+        "required_change_all_teams": everyone["required_change"],
+        "required_all_teams_low": everyone["hdi_low"],
+        "required_all_teams_high": everyone["hdi_high"],
+        "prob_now": float(fit.prob_target(change=0).iloc[0]["mean"]),
+        "prob_after_change": float(fit.prob_target(change=habit_change).iloc[0]["mean"]),
         "sampling_seconds": fit.meta["sampling_seconds"],
     }

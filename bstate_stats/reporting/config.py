@@ -53,7 +53,10 @@ class HierarchicalSection:
     draws: int = HierarchicalSpec.draws
     tune: int = HierarchicalSpec.tune
     target_accept: float = HierarchicalSpec.target_accept
-    likelihood: str = HierarchicalSpec.likelihood
+    family: str = HierarchicalSpec.family
+    varying: list = field(default_factory=lambda: ["habit_index"])
+    period_effects: bool = HierarchicalSpec.period_effects
+    region_effects: str = HierarchicalSpec.region_effects
     team_effects: str = HierarchicalSpec.team_effects
     credible_level: float = HierarchicalSpec.credible_level
     priors: dict = field(default_factory=dict)
@@ -66,7 +69,8 @@ class SeedSection:
 
 
 # keys renamed since 0.1 (one word, one meaning): still read, with a RenamedWarning
-RENAMED_KEYS = {"fixed_effects": {"level": "confidence_level", "chain_reps": "chain_bootstrap_reps"}}
+RENAMED_KEYS = {"fixed_effects": {"level": "confidence_level", "chain_reps": "chain_bootstrap_reps"}, "hierarchical": {"likelihood": "family"}}
+RENAMED_VALUES = {("hierarchical", "family"): {"censored": "censored_normal"}}
 
 SECTIONS = {"data": DataSection, "model": ModelSection, "fixed_effects": FixedEffectsSection, "hierarchical": HierarchicalSection, "seeds": SeedSection}
 
@@ -138,6 +142,11 @@ def _renamed_keys(name: str, raw: dict, problems: list[str]) -> dict:
             continue
         warnings.warn(f"[{name}] {old} is now called {new}; rename the key (the old name will stop working)", RenamedWarning, stacklevel=2)
         raw[new] = raw.pop(old)
+    for (section, key), values in RENAMED_VALUES.items():
+        value = raw.get(key) if section == name else None
+        if isinstance(value, str) and value in values:
+            warnings.warn(f"[{name}] {key} = {value!r} is now {values[value]!r}", RenamedWarning, stacklevel=2)
+            raw[key] = values[value]
     return raw
 
 
@@ -232,7 +241,8 @@ def _check_values(data: DataSection, model: ModelSection, fixed_effects: FixedEf
         "[fixed_effects]": lambda: FixedEffectsSpec(model.outcome, drivers, fixed_effects.effects, cluster=fixed_effects.cluster or None, confidence_level=0.95),  # type: ignore[arg-type]
         "[hierarchical]": lambda: HierarchicalSpec(
             model.outcome, drivers, max(seeds.hierarchical, 0), sampler=hierarchical.sampler, chains=hierarchical.chains, draws=hierarchical.draws,  # type: ignore[arg-type]
-            tune=hierarchical.tune, target_accept=hierarchical.target_accept, likelihood=hierarchical.likelihood,  # type: ignore[arg-type]
+            tune=hierarchical.tune, target_accept=hierarchical.target_accept, family=hierarchical.family, varying=tuple(hierarchical.varying),  # type: ignore[arg-type]
+            period_effects=hierarchical.period_effects, region_effects=hierarchical.region_effects,  # type: ignore[arg-type]
             credible_level=hierarchical.credible_level, team_effects=hierarchical.team_effects,  # type: ignore[arg-type]
         ),
         "[hierarchical] priors": lambda: Priors.from_mapping(hierarchical.priors or None),

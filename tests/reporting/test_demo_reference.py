@@ -1,7 +1,10 @@
-"""The demo's headline numbers equal those of the code before the model families were restructured (commit ea9ad33).
+"""The demo's headline numbers against those of the code before the model families were restructured (commit ea9ad33).
 
 Reference: `reference/demo_headline.json`, made by `reference/make_demo_headline.sh`. The fast test runs the
-fixed-effects steps of the demo; the slow one runs the whole demo, the Bayesian model included.
+fixed-effects steps of the demo: their numbers are identical. The slow one runs the whole demo: the Bayesian
+engine was rebuilt since (issue 12: separate revenue model, priors in outcome units, fixed region intercepts
+with 4 regions, labelled estimands), so its answers must agree with the old engine's within their posterior
+uncertainty, not to the digit.
 """
 
 from __future__ import annotations
@@ -40,9 +43,24 @@ def test_fixed_effects_headline_is_unchanged(tmp_path):
     assert_same(outcome.headline, set(REFERENCE) - BAYESIAN)
 
 
+def _posterior_sd(low: float, high: float, probability: float = 0.9) -> float:
+    """Rough posterior sd from a central interval of the given probability (Normal approximation)."""
+    from scipy import stats
+
+    return (high - low) / (2 * stats.norm.ppf(0.5 + probability / 2))
+
+
 @pytest.mark.slow
-def test_whole_demo_headline_is_unchanged(tmp_path):
+def test_whole_demo_agrees_with_the_old_engine(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         outcome = run_analysis(demo_config(bayesian=True), tmp_path / "run", progress=lambda _: None)
-    assert_same(outcome.headline, set(REFERENCE))
+    h = outcome.headline
+    assert_same(h, set(REFERENCE) - BAYESIAN)
+    assert h["converged"] and h["revenue_converged"]
+    for key in ("bayes_effect", "revenue_lift_mean"):
+        root = key.replace("_mean", "")
+        sd = _posterior_sd(REFERENCE[f"{root}_low"], REFERENCE[f"{root}_high"])
+        assert abs(h[key] - REFERENCE[key]) < sd, key
+    # the change a typical team needs: the old engine's typical team had its effects at zero, the new one draws them
+    assert REFERENCE["required_low"] < h["required_change"] < REFERENCE["required_high"] + _posterior_sd(REFERENCE["required_low"], REFERENCE["required_high"])

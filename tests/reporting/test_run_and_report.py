@@ -84,7 +84,7 @@ def test_report_headline_numbers_equal_the_tables(finished):
         assert "did NOT converge" in text
     required = pd.read_csv(out / "tables" / "required_change.csv").iloc[0]
     if required["reachable"]:
-        assert f"{required['required_change']:.1f} points" in text
+        assert f"+{required['required_change']:.1f} habit points" in text
     lift = pd.read_csv(out / "tables" / "revenue_lift.csv").iloc[0]
     assert f"${lift['mean']:,.0f}" in text
 

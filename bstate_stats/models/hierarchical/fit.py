@@ -5,31 +5,28 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from dataclasses import replace as dataclasses_replace
 
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
+from threadpoolctl import threadpool_limits
 
-from bstate_stats.errors import SpecificationError
+from bstate_stats.diagnostics.convergence import check_convergence
+from bstate_stats.errors import RenamedWarning, SpecificationError, renamed_keywords
 from bstate_stats.io.provenance import package_versions
 from bstate_stats.models.hierarchical.build import build_model
-from bstate_stats.models.hierarchical.design import (
-    data_hash,
-    prepare_data,
-    warn_about_shape,
-)
+from bstate_stats.models.hierarchical.design import data_hash, prepare_data, warn_about_shape
+from bstate_stats.models.hierarchical.families import Direction, FamilyName
 from bstate_stats.models.hierarchical.priors import Priors
-from bstate_stats.models.hierarchical.results import HierarchicalResults
-from bstate_stats.models.hierarchical.spec import (
-    HierarchicalSpec,
-    Likelihood,
-    Parameterisation,
-    Sampler,
-)
+from bstate_stats.models.hierarchical.results import CONSTANT_ARRAYS, HierarchicalResults
+from bstate_stats.models.hierarchical.spec import HierarchicalSpec, Parameterisation, RegionEffects, Sampler
 from bstate_stats.panel.panel import Panel
+
+OLD_LIKELIHOODS = {"censored": "censored_normal", "normal": "normal"}
 
 
 def _versions() -> dict[str, str]:
@@ -37,100 +34,104 @@ def _versions() -> dict[str, str]:
 
 
 def sample(model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True):
-    """Draw from the posterior with the chosen NUTS implementation (seeded), then the log-likelihood."""
+    """Draw from the posterior with the chosen NUTS implementation (seeded), BLAS held to one thread.
+
+    The chains run in parallel; a multi-threaded BLAS under them makes the
+    order of floating-point sums depend on the machine's load, and with it the
+    draws of a seeded fit. One BLAS thread per chain gives the same draws for
+    the same seed on every run.
+
+    Parameters
+    ----------
+    model
+        The PyMC model.
+    spec
+        Sampler settings and seed.
+    progress
+        Show the sampler's progress bar.
+
+    Returns
+    -------
+    arviz.InferenceData
+    """
     if spec.sampler == "numpyro":
         try:
             import numpyro  # noqa: F401
         except ImportError as exc:
             raise SpecificationError("sampler='numpyro' needs jax and numpyro installed (pip install numpyro)") from exc
-    if spec.sampler == "nutpie":
-        try:
-            import nutpie  # noqa: F401
-        except ImportError as exc:
-            raise SpecificationError("sampler='nutpie' needs nutpie (pip install 'bstate_stats[fast]'), or use sampler='pymc'") from exc
-    with model:
-        idata = pm.sample(
-            draws=spec.draws,
-            tune=spec.tune,
-            chains=spec.chains,
-            cores=min(spec.chains, os.cpu_count() or 1),
-            target_accept=spec.target_accept,
-            random_seed=spec.random_seed,
-            nuts_sampler=spec.sampler,
-            progressbar=progress,
-            idata_kwargs={"log_likelihood": False},
+    with model, threadpool_limits(limits=1, user_api="blas"):
+        return pm.sample(
+            draws=spec.draws, tune=spec.tune, chains=spec.chains, cores=min(spec.chains, os.cpu_count() or 1), target_accept=spec.target_accept,
+            random_seed=spec.random_seed, nuts_sampler=spec.sampler, progressbar=progress, idata_kwargs={"log_likelihood": False},
         )
-    return idata
 
 
+@renamed_keywords(threshold="target", likelihood="family")
 def hierarchical(
     panel: Panel,
     outcome: str = "csat",
     drivers: Sequence[str] = ("habit_index",),
     *,
     random_seed: int,
+    family: FamilyName = "censored_normal",
+    varying: Sequence[str] | None = None,
+    period_effects: bool = True,
+    trials: str | None = None,
+    exposure: str | None = None,
+    region_effects: RegionEffects = "auto",
+    target: float = HierarchicalSpec.target,
+    direction: Direction = "at_least",
+    priors: Priors | Mapping[str, float] | None = None,
     sampler: Sampler = HierarchicalSpec.sampler,
     chains: int = HierarchicalSpec.chains,
     draws: int = HierarchicalSpec.draws,
     tune: int = HierarchicalSpec.tune,
     target_accept: float = HierarchicalSpec.target_accept,
-    priors: Priors | Mapping[str, float] | None = None,
-    likelihood: Likelihood = HierarchicalSpec.likelihood,
-    threshold: float = HierarchicalSpec.threshold,
-    revenue: str | None = "revenue",
     credible_level: float = HierarchicalSpec.credible_level,
     team_effects: Parameterisation = HierarchicalSpec.team_effects,
     progress: bool = True,
-):
-    r"""Fit the Bayesian hierarchical model and check its convergence.
+) -> HierarchicalResults:
+    r"""Fit the Bayesian hierarchical model of one outcome and check its convergence.
 
     Parameters
     ----------
     panel
-        A validated panel (teams nested in regions; without regions the
-        region level is dropped).
+        A validated panel (teams nested in regions; without regions the region level is dropped).
     outcome, drivers
-        Satisfaction column and drivers; the first driver is the habit
-        index, whose effect varies by region and team; the others have common effects.
+        Outcome column and drivers (the first is the one estimands move by default).
     random_seed
         Seed of the sampler (required: the same seed gives the same draws).
-    sampler
-        ``"nutpie"`` (default: best effective samples per second here, see
-        ``benchmarks/bench_samplers.py``), ``"pymc"`` or ``"numpyro"``.
-    chains, draws, tune, target_accept
-        NUTS settings. Defaults (4 x 1500 draws, target_accept 0.98) were
-        measured on the default case study: at 1000 draws and 0.9 seeds 1-3
-        each failed a check (1-6 divergences, R-hat up to 1.012, min ESS
-        down to 393); at these settings all three pass (min bulk ESS
-        740-948, max R-hat <= 1.0081, 31-42 s with nutpie on 2 cores).
+    family
+        ``"censored_normal"`` (scores, censored at their scale's bounds: 0-10,
+        1-5, 0-100), ``"normal"``, ``"bernoulli"``, ``"binomial"`` (with
+        ``trials``), ``"poisson"`` and ``"negative_binomial"`` (with an optional
+        ``exposure``), ``"lognormal"``, ``"gamma"``, ``"beta"``.
+    varying
+        Drivers whose slopes vary by team (and region); ``()`` gives varying
+        intercepts only; default: the first driver.
+    period_effects
+        Period shocks common to all teams.
+    trials, exposure
+        Count column the events are out of (binomial); exposure column (poisson, negative binomial).
+    region_effects
+        ``"auto"`` (partial pooling with 5 or more regions, fixed region
+        intercepts below; see :func:`~bstate_stats.models.hierarchical.design.region_structure`),
+        ``"partial_pooling"``, ``"fixed"`` or ``"none"``.
+    target, direction
+        The target the estimands ask about (satisfaction ``>= 8.0``, churn share ``<= 0.05``).
     priors
-        :class:`~bstate_stats.models.priors.Priors` or overrides by name,
-        stated on the satisfaction scale per +10 index points.
-    likelihood
-        ``"censored"`` (default) or ``"normal"``. Satisfaction is bounded at 0
-        and 10 and programmes push teams towards the top: a Normal likelihood
-        treats a 10 as an exact value and flattens the habit slope, while the
-        censored Normal reads it as "10 or more" and equals the Normal
-        wherever no score sits at a bound (so it costs nothing when bounds are
-        not reached). Measured (``benchmarks/compare_likelihoods.py``): on the
-        default case study (no score at 10) both give 1.007 per +10 points
-        and the same LOO; with 9.3% of scores at 10 the Normal gives 0.941
-        (truth 1.0) and replicates 6.4% of scores at 10, the censored model
-        1.002 and 9.8%. PSIS-LOO over the interior rows slightly prefers the
-        Normal (elpd -89.9 vs -93.7), which is blind to the bound by
-        construction, so the posterior predictive check and the recovery of
-        the effect decide.
-    threshold
-        Satisfaction threshold for the revenue model and the estimands (default 8.0).
-    revenue
-        Revenue column for the joint revenue model, or None.
+        :class:`~bstate_stats.models.hierarchical.priors.Priors` or overrides by name, in outcome units.
+    sampler
+        ``"nutpie"`` (default), ``"pymc"`` or ``"numpyro"``.
+    chains, draws, tune, target_accept
+        NUTS settings (defaults 4 x 2000 draws after 1000 tuning steps, target_accept 0.9; see the README for the measurements behind them).
     credible_level
-        Width of the reported credible intervals (default 0.9).
+        Probability of the reported credible intervals (default 0.9).
     team_effects
-        ``"auto"`` (default), ``"centred"`` or ``"non-centred"`` team
-        intercepts and habit slopes; same model, different geometry for the
-        sampler. ``"auto"`` picks each from the data (see
-        :func:`team_parameterisation`); the choice is in ``result.meta``.
+        ``"auto"`` (default), ``"centred"`` or ``"non-centred"`` team effects:
+        same model, different geometry; the choice is in ``result.meta``.
+    progress
+        Show progress.
 
     Returns
     -------
@@ -138,29 +139,50 @@ def hierarchical(
 
     Notes
     -----
-    Estimands are within-panel associations: the habit effect is how a team's
-    satisfaction moves with its own habit index, pooled across teams and
-    regions. Causal readings need the same assumptions as the fixed-effects
-    model (no time-varying confounding of habit changes).
-
-    Every fit is checked (R-hat <= 1.01, bulk and tail ESS >= 400, no
-    divergences, BFMI >= 0.3); a failing fit warns with the parameters at fault
-    and ``result.converged`` is False.
+    Estimands are within-panel associations: a driver's effect is how a team's
+    outcome moves with its own driver, pooled across teams and regions. Every
+    fit is checked (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences,
+    BFMI >= 0.3); a failing fit warns with the parameters at fault and
+    ``result.converged`` is False.
     """
-    from bstate_stats.diagnostics.convergence import check_convergence
-
     drivers = (drivers,) if isinstance(drivers, str) else tuple(drivers)
     if not drivers:
-        raise SpecificationError("at least one driver (the habit index) is needed")
-    spec = HierarchicalSpec(outcome, drivers, random_seed, sampler, chains, draws, tune, target_accept, likelihood, threshold, revenue if revenue in panel.data else None, credible_level, team_effects)
-    priors = Priors.from_mapping(priors)
+        raise SpecificationError("at least one driver is needed")
+    if family in OLD_LIKELIHOODS:
+        warnings.warn(f"family={family!r} is now {OLD_LIKELIHOODS[family]!r}", RenamedWarning, stacklevel=2)
+        family = OLD_LIKELIHOODS[family]  # type: ignore[assignment]
+    spec = HierarchicalSpec(
+        outcome, drivers, random_seed, family, None if varying is None else tuple(varying), period_effects, trials, exposure, region_effects,
+        sampler, chains, draws, tune, target_accept, target, direction, credible_level, team_effects,
+    )
+    return fit_spec(panel, spec, Priors.from_mapping(priors), progress=progress)
+
+
+def fit_spec(panel: Panel, spec: HierarchicalSpec, priors: Priors, *, progress: bool = True) -> HierarchicalResults:
+    """Fit a specification (the work behind :func:`hierarchical`).
+
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    spec
+        What to fit.
+    priors
+        Prior scales.
+    progress
+        Show progress.
+
+    Returns
+    -------
+    HierarchicalResults
+    """
     arrays, meta, ledger = prepare_data(panel, spec)
     warn_about_shape(arrays, meta)
     model = build_model(arrays, meta, spec, priors)
     start = time.perf_counter()
     idata = sample(model, spec, progress=progress)
     meta["sampling_seconds"] = time.perf_counter() - start
-    _store_arrays(idata, arrays)
+    store_arrays(idata, arrays)
     idata.attrs.update(
         {
             "bstate_spec": json.dumps(asdict(spec)),
@@ -171,16 +193,26 @@ def hierarchical(
             "bstate_versions": json.dumps(_versions()),
         }
     )
-    diagnostics = check_convergence(idata)
-    return HierarchicalResults(idata, spec, priors, meta, ledger, diagnostics, model=model)
+    return HierarchicalResults(idata, spec, priors, meta, ledger, check_convergence(idata), model=model)
 
 
-def _store_arrays(idata, arrays: dict[str, np.ndarray]) -> None:
-    """Keep every array the estimands need in ``constant_data``, so a saved posterior is self-contained."""
-    import xarray as xr
+def store_arrays(idata, arrays: dict[str, np.ndarray]) -> None:
+    """Keep every array the estimands need in ``constant_data`` (prefixed ``bstate_``), so a saved posterior is self-contained.
 
-    extra = {name: xr.DataArray(arrays[source], dims=["row"]) for name, source in (("score", "y"), ("habit_raw", "habit_raw"), ("revenue", "revenue")) if source in arrays}
-    idata.constant_data = idata.constant_data.assign(extra)
+    Parameters
+    ----------
+    idata
+        The fit's InferenceData.
+    arrays
+        The model's arrays.
+
+    Returns
+    -------
+    None
+    """
+    dims = {"x": ["bstate_row", "bstate_driver"], "x_raw": ["bstate_row", "bstate_driver"], "team_region_idx": ["bstate_team"]}
+    stored = {f"bstate_{name}": xr.DataArray(arrays[name], dims=dims.get(name, ["bstate_row"])) for name in CONSTANT_ARRAYS if name in arrays}
+    idata.constant_data = idata.constant_data.assign(stored)
 
 
 def prior_predictive_check(
@@ -188,24 +220,29 @@ def prior_predictive_check(
     outcome: str = "csat",
     drivers: Sequence[str] = ("habit_index",),
     *,
+    family: FamilyName = "censored_normal",
+    trials: str | None = None,
+    exposure: str | None = None,
+    target: float = HierarchicalSpec.target,
+    direction: Direction = "at_least",
     priors: Priors | Mapping[str, float] | None = None,
     samples: int = 500,
     random_seed: int = 0,
 ) -> pd.DataFrame:
-    """Simulate scores from the priors alone and summarise what they imply.
+    """Simulate outcomes from the priors alone and summarise what they imply.
 
-    Returns one row per quantity: share of simulated scores inside 0-10
-    before censoring, the 5%/50%/95% quantiles of simulated scores, of the
-    population habit effect (points per +10) and of P(score >= threshold).
-    Sensible priors put most simulated scores inside the scale and allow,
-    without forcing, effects of a point or two per +10 habit points.
+    Sensible priors put simulated outcomes where the outcome can be (inside the
+    scale, at plausible rates) and allow, without forcing, effects of the size
+    the field reports.
 
     Parameters
     ----------
     panel
         A validated panel.
-    outcome, drivers
-        Panel columns, as for :func:`hierarchical`.
+    outcome, drivers, family, trials, exposure
+        As for :func:`hierarchical`.
+    target, direction
+        The target whose prior probability is summarised.
     priors
         :class:`Priors` or overrides of its defaults.
     samples
@@ -216,20 +253,27 @@ def prior_predictive_check(
     Returns
     -------
     pandas.DataFrame
-        Quantiles (5%, 50%, 95%) of each implied quantity under the priors alone.
+        ``quantity, q05, q50, q95``: simulated outcomes, the first driver's
+        effect and the share of rows meeting the target, under the priors alone.
     """
-    spec = HierarchicalSpec(outcome, tuple(drivers), random_seed, revenue=None)
+    spec = HierarchicalSpec(outcome, tuple(drivers), random_seed, family=family, trials=trials, exposure=exposure, target=target, direction=direction)
     arrays, meta, _ = prepare_data(panel, spec)
-    model = build_model(arrays, meta, dataclasses_replace(spec, likelihood="normal"), Priors.from_mapping(priors))
+    model = build_model(arrays, meta, spec, Priors.from_mapping(priors), observed_as_data=True)
     with model:
-        prior = pm.sample_prior_predictive(draws=samples, random_seed=random_seed).prior_predictive
-        effects = pm.sample_prior_predictive(draws=samples, random_seed=random_seed, var_names=["habit_effect"]).prior["habit_effect"].to_numpy().ravel()
-    scores = prior["y"].to_numpy().reshape(samples, -1)
-    above = (scores >= spec.threshold).mean(axis=1)
+        prior = pm.sample_prior_predictive(draws=samples, random_seed=random_seed)
+    simulated = prior.prior_predictive["y"].to_numpy().reshape(samples, -1)
+    effects = prior.prior["effects"].to_numpy().reshape(samples, -1)[:, 0]
+    scale = 1.0 if meta["extra_column"] is None or family == "bernoulli" else arrays["extra"]
+    meets = (simulated / scale >= target) if direction == "at_least" else (simulated / scale <= target)
+    observed = arrays["y"] / scale
     rows = [
-        {"quantity": "share of simulated scores within 0-10", "q05": np.nan, "q50": float(np.mean((scores >= 0) & (scores <= 10))), "q95": np.nan},
-        {"quantity": "simulated score", **dict(zip(("q05", "q50", "q95"), np.quantile(scores, [0.05, 0.5, 0.95])))},
-        {"quantity": f"habit effect (per +{meta['habit_unit']:g})", **dict(zip(("q05", "q50", "q95"), np.quantile(effects, [0.05, 0.5, 0.95])))},
-        {"quantity": f"share of rows >= {spec.threshold:g}", **dict(zip(("q05", "q50", "q95"), np.quantile(above, [0.05, 0.5, 0.95])))},
+        {"quantity": "simulated outcome", **_quantiles(simulated / scale)},
+        {"quantity": "observed outcome (for comparison)", **_quantiles(observed)},
+        {"quantity": f"effect of +{meta['driver_unit'][0]:g} {meta['drivers'][0]} (link scale)", **_quantiles(effects)},
+        {"quantity": f"share of rows {'>=' if direction == 'at_least' else '<='} {target:g}", **_quantiles(meets.mean(axis=1))},
     ]
     return pd.DataFrame(rows)
+
+
+def _quantiles(values: np.ndarray) -> dict[str, float]:
+    return dict(zip(("q05", "q50", "q95"), (float(q) for q in np.quantile(values, [0.05, 0.5, 0.95]))))

@@ -1,9 +1,12 @@
 """Priors of the hierarchical model, as data.
 
-Every prior is stated on the satisfaction scale (0-10 points) and, for
-slopes, per ``unit`` of the driver: +10 points for drivers on a 0-100 index
-(habit_index, relationship_index), +1 otherwise. The model standardises
-drivers internally and converts these priors accordingly.
+Every scale is stated in *outcome units*: for the Normal-type families
+(``censored_normal``, ``normal``, ``lognormal``) one unit is the standard
+deviation of the outcome (of its log for ``lognormal``); for the others it is
+one unit on the link scale (log-odds, log rate). Slopes are per standard
+deviation of their driver. So the same defaults suit a 0-10 score, a 1-5 item,
+a churn share or absence days, and the fit states them back in the outcome's
+own units (:meth:`Priors.table`).
 """
 
 from __future__ import annotations
@@ -16,49 +19,49 @@ from bstate_stats.errors import SpecificationError
 
 @dataclass(frozen=True)
 class Priors:
-    """Prior scales of the hierarchical satisfaction and revenue model.
+    """Prior scales of the hierarchical model (see the module docstring for the units).
 
     Attributes
     ----------
-    intercept_mu, intercept_sigma
-        Normal prior of a typical team's satisfaction at the panel's average
-        drivers (points, 0-10 scale).
-    habit_effect_mu, habit_effect_sigma
-        Normal prior of the population habit effect, points per unit (+10 habit points).
-    region_intercept_sd, team_intercept_sd
-        Half-Normal scales of how much regions and teams differ in level (points).
-    region_habit_sd, team_habit_sd
-        Half-Normal scales of how much regions and teams differ in habit effect (points per unit).
-    other_effect_sigma
-        Normal(0, .) prior of other drivers' effects (points per unit).
+    intercept_sigma
+        Normal prior sd of the intercept around the outcome's mean (on the link scale).
+    effect_sigma
+        Normal(0, .) prior sd of each driver's effect per sd of the driver.
+    team_sd, region_sd
+        Half-Normal scales of how much teams and regions differ in level.
+    team_slope_sd, region_slope_sd
+        Half-Normal scales of how much teams and regions differ in the varying slopes (per sd of the driver).
+    region_fixed_sigma
+        Normal prior sd of each region's offset when regions are too few to pool (``region_effects="fixed"``).
     period_sd
-        Half-Normal scale of period shocks common to all teams (points).
+        Half-Normal scale of period shocks common to all teams.
     noise_sd
-        Half-Normal scale of team-period noise (points).
-    revenue_lift_sigma
-        Normal(0, .) prior of the log revenue lift of a period at or above the threshold.
-    revenue_team_sd, revenue_noise_sd
-        Half-Normal scales of team differences and noise in log revenue.
+        Half-Normal scale of the noise (Normal-type families).
     """
 
-    intercept_mu: float = 6.0
     intercept_sigma: float = 2.0
-    habit_effect_mu: float = 0.0
-    habit_effect_sigma: float = 1.0
-    region_intercept_sd: float = 0.5
-    team_intercept_sd: float = 0.5
-    region_habit_sd: float = 0.3
-    team_habit_sd: float = 0.3
-    other_effect_sigma: float = 1.0
-    period_sd: float = 0.3
+    effect_sigma: float = 1.0
+    team_sd: float = 0.5
+    region_sd: float = 0.5
+    team_slope_sd: float = 0.25
+    region_slope_sd: float = 0.25
+    region_fixed_sigma: float = 1.0
+    period_sd: float = 0.25
     noise_sd: float = 1.0
-    revenue_lift_sigma: float = 1.0
-    revenue_team_sd: float = 1.0
-    revenue_noise_sd: float = 0.5
 
     @classmethod
     def from_mapping(cls, overrides: Mapping[str, float] | Priors | None) -> Priors:
-        """Defaults with ``overrides`` applied; unknown names or non-positive scales are errors."""
+        """Defaults with ``overrides`` applied; unknown names or non-positive scales are errors.
+
+        Parameters
+        ----------
+        overrides
+            Scales by name, a :class:`Priors`, or None for the defaults.
+
+        Returns
+        -------
+        Priors
+        """
         if overrides is None:
             return cls()
         if isinstance(overrides, Priors):
@@ -67,12 +70,28 @@ class Priors:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise SpecificationError(f"unknown prior(s) {unknown}; known: {sorted(known)}")
-        priors = replace(cls(), **{k: float(v) for k, v in overrides.items()})
-        bad = [f.name for f in fields(cls) if not f.name.endswith("_mu") and getattr(priors, f.name) <= 0]
+        try:
+            priors = replace(cls(), **{k: float(v) for k, v in overrides.items()})
+        except (TypeError, ValueError) as exc:
+            raise SpecificationError(f"priors must be numbers: {exc}") from None
+        bad = [f.name for f in fields(cls) if not getattr(priors, f.name) > 0]
         if bad:
             raise SpecificationError(f"prior scales must be positive: {bad}")
         return priors
 
-    def table(self) -> list[dict]:
-        """One row per prior: name, value (for the docs and the report)."""
-        return [{"prior": f.name, "value": getattr(self, f.name)} for f in fields(self)]
+    def table(self, unit: float = 1.0, unit_name: str = "outcome units") -> list[dict]:
+        """One row per prior: name, value in outcome units, and in the outcome's own scale.
+
+        Parameters
+        ----------
+        unit
+            One outcome unit on the outcome's own scale (e.g. the sd of the score).
+        unit_name
+            What one outcome unit is, for the table.
+
+        Returns
+        -------
+        list of dict
+            ``prior, value, on_outcome_scale, unit``.
+        """
+        return [{"prior": f.name, "value": getattr(self, f.name), "on_outcome_scale": getattr(self, f.name) * unit, "unit": unit_name} for f in fields(self)]

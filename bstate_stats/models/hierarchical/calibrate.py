@@ -1,0 +1,164 @@
+"""Simulation-based calibration (SBC) of the hierarchical model on the user's own panel.
+
+Parameters are drawn from the priors, outcomes simulated from them on the
+panel's own structure (teams, regions, periods, drivers, trials or
+exposure), and the model refitted to each simulated outcome. If the engine
+is right, the rank of each true value among its posterior draws is uniform
+(Talts et al. 2018). The model is compiled once and refitted with new data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+from scipy import stats
+from tqdm.auto import tqdm
+
+from bstate_stats.diagnostics.convergence import check_convergence
+from bstate_stats.models.hierarchical.build import build_model
+from bstate_stats.models.hierarchical.design import prepare_data
+from bstate_stats.models.hierarchical.families import Direction, FamilyName
+from bstate_stats.models.hierarchical.priors import Priors
+from bstate_stats.models.hierarchical.spec import HierarchicalSpec, RegionEffects
+from bstate_stats.panel.panel import Panel
+from bstate_stats.results.base import Results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+CHECKED = ("intercept", "effects_std", "team_sd", "team_slope_sd", "region_sd", "period_sd", "sigma", "alpha", "shape", "phi")
+RANK_DRAWS = 99  # thinned posterior draws per fit: ranks run 0-99
+P_VALUE_MIN = 0.01
+
+
+@dataclass
+class CalibrationResults(Results):
+    """Ranks of the true parameters among posterior draws over simulated datasets, and the verdict.
+
+    Attributes
+    ----------
+    ranks
+        One row per simulation and parameter: ``simulation, parameter, truth, rank, converged``.
+    n_draws
+        Thinned posterior draws per fit (ranks run from 0 to ``n_draws``).
+    """
+
+    ranks: pd.DataFrame
+    n_draws: int
+    family: str
+
+    @property
+    def title(self) -> str:
+        return f"Simulation-based calibration ({self.family}, {self.ranks['simulation'].nunique()} simulated datasets)"
+
+    def summary(self) -> pd.DataFrame:
+        """Per parameter: ``parameter, simulations, chi2, p_value, mean_rank_share, ok`` (ranks uniform: p_value >= 0.01)."""
+        rows = []
+        bins = max(4, min(20, self.ranks["simulation"].nunique() // 5))
+        for parameter, block in self.ranks.groupby("parameter", sort=False):
+            counts = np.histogram(block["rank"], bins=bins, range=(0, self.n_draws + 1))[0]
+            chi2, p_value = stats.chisquare(counts)
+            rows.append({"parameter": parameter, "simulations": len(block), "chi2": float(chi2), "p_value": float(p_value), "mean_rank_share": float(block["rank"].mean() / self.n_draws), "ok": bool(p_value >= P_VALUE_MIN)})
+        return pd.DataFrame(rows)
+
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.summary()["ok"].all())
+
+    def sentence(self) -> str:
+        table = self.summary()
+        failed = table.loc[~table["ok"], "parameter"].tolist()
+        share = self.ranks.drop_duplicates("simulation")["converged"].mean()
+        verdict = "calibrated: the ranks of every parameter are uniform" if not failed else f"NOT calibrated: ranks of {', '.join(failed)} are not uniform"
+        return f"{self.title}: {verdict} (chi-square p >= {P_VALUE_MIN}); {share:.0%} of the fits passed their convergence checks."
+
+    def headline(self) -> dict[str, Any]:
+        return {"calibrated": self.calibrated, "simulations": int(self.ranks["simulation"].nunique())}
+
+    def plot(self) -> Figure:
+        """Rank histograms per parameter with the 99% band of a uniform histogram."""
+        from bstate_stats.plots.bayes import plot_ranks
+
+        return plot_ranks(self.ranks, n_draws=self.n_draws)
+
+
+def calibrate(
+    panel: Panel,
+    outcome: str = "csat",
+    drivers: Sequence[str] = ("habit_index",),
+    *,
+    family: FamilyName = "censored_normal",
+    varying: Sequence[str] | None = None,
+    period_effects: bool = True,
+    trials: str | None = None,
+    exposure: str | None = None,
+    region_effects: RegionEffects = "auto",
+    priors: Priors | Mapping[str, float] | None = None,
+    simulations: int = 100,
+    chains: int = 2,
+    draws: int = 500,
+    tune: int = 500,
+    target_accept: float = HierarchicalSpec.target_accept,
+    random_seed: int = 0,
+    target: float = HierarchicalSpec.target,
+    direction: Direction = "at_least",
+    progress: bool = True,
+) -> CalibrationResults:
+    """Check the model on the panel's own structure by simulation-based calibration.
+
+    Parameters
+    ----------
+    panel, outcome, drivers, family, varying, period_effects, trials, exposure, region_effects, priors
+        The model to check, as for :func:`~bstate_stats.models.hierarchical.hierarchical`.
+    simulations
+        Simulated datasets (100 or more for a verdict worth reading).
+    chains, draws, tune, target_accept
+        NUTS settings of each refit (nutpie).
+    random_seed
+        Seed of everything: one :class:`numpy.random.SeedSequence` gives the prior draws and each fit's seed.
+    target, direction
+        Recorded with the specification (not used by the check).
+    progress
+        Show a progress bar over the fits.
+
+    Returns
+    -------
+    CalibrationResults
+    """
+    import nutpie
+
+    spec = HierarchicalSpec(
+        outcome, tuple(drivers), random_seed, family=family, varying=None if varying is None else tuple(varying), period_effects=period_effects, trials=trials,
+        exposure=exposure, region_effects=region_effects, chains=chains, draws=draws, tune=tune, target_accept=target_accept, target=target, direction=direction,
+    )
+    arrays, meta, _ = prepare_data(panel, spec)
+    model = build_model(arrays, meta, spec, Priors.from_mapping(priors), observed_as_data=True)
+    prior_seed, *fit_seeds = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(simulations + 1))
+    prior = pm.sample_prior_predictive(draws=simulations, model=model, random_seed=prior_seed)
+    simulated = prior.prior_predictive["y"].to_numpy().reshape(simulations, -1)
+    compiled = nutpie.compile_pymc_model(model)
+    rows = []
+    for k in tqdm(range(simulations), desc="calibration fits", disable=not progress):
+        idata = nutpie.sample(compiled.with_data(y_observed=simulated[k]), draws=draws, tune=tune, chains=chains, seed=fit_seeds[k], progress_bar=False, target_accept=target_accept)
+        converged = check_convergence(idata, warn=False).converged
+        rows += _ranks(prior.prior, idata.posterior, k, converged)
+    return CalibrationResults(pd.DataFrame(rows), RANK_DRAWS, family)
+
+
+def _ranks(prior, posterior, k: int, converged: bool) -> list[dict]:
+    """Rank of each checked scalar's true value among thinned posterior draws."""
+    rows = []
+    for name in CHECKED:
+        if name not in posterior:
+            continue
+        truth = prior[name].isel(chain=0, draw=k).to_numpy().ravel()
+        draws = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy().reshape(-1, truth.size)
+        thinned = draws[np.linspace(0, len(draws) - 1, RANK_DRAWS).astype(int)]
+        labels = [name] if truth.size == 1 else [f"{name}[{i}]" for i in range(truth.size)]
+        rows += [{"simulation": k, "parameter": label, "truth": float(truth[i]), "rank": int((thinned[:, i] < truth[i]).sum()), "converged": converged} for i, label in enumerate(labels)]
+    return rows
