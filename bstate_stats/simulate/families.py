@@ -110,15 +110,7 @@ def family_study(
     aux = default_aux if aux is None else aux
     n_teams = n_regions * teams_per_region
     region = np.repeat(np.arange(n_regions), teams_per_region)
-    region_offset = rng.normal(0, region_sd, n_regions)
-    region_offset -= region_offset.mean()
-    team_a = region_offset[region] + rng.normal(0, team_sd, n_teams)
-    slope_deviation = rng.normal(0, team_slope_sd, n_teams)
-    period_effect = rng.normal(0, period_sd, n_periods)
-    period_effect -= period_effect.mean()
-    habit = np.clip(rng.normal(45, 8, (n_teams, 1)) + np.linspace(0, 20, n_periods)[None, :] * rng.uniform(0.3, 1.2, (n_teams, 1)) + rng.normal(0, 4, (n_teams, n_periods)), 0, 100)
-    centred = (habit - habit.mean()) / 10.0
-    eta = intercept + (effect + slope_deviation[:, None]) * centred + team_a[:, None] + period_effect[None, :]
+    habit, eta, slope_deviation = _latent(rng, region, n_periods, intercept, effect, (team_sd, team_slope_sd, region_sd, period_sd))
     outcome, extra = _draw(rng, family, eta, aux)
     frame = pd.DataFrame(
         {
@@ -133,6 +125,22 @@ def family_study(
         frame[EXTRA_COLUMNS[family]] = extra.ravel()
     truth = {"intercept": intercept, "effect": effect, "teams_effect": effect + float(slope_deviation.mean()), "team_sd": team_sd, "aux": np.nan if aux is None else aux}
     return FamilyStudy(frame, family, truth)
+
+
+def _latent(rng: np.random.Generator, region: np.ndarray, n_periods: int, intercept: float, effect: float, spreads: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Habit index (teams x periods), the linear predictor, and each team's slope deviation."""
+    team_sd, team_slope_sd, region_sd, period_sd = spreads
+    n_teams, n_regions = len(region), int(region.max()) + 1
+    region_offset = rng.normal(0, region_sd, n_regions)
+    region_offset -= region_offset.mean()
+    team_a = region_offset[region] + rng.normal(0, team_sd, n_teams)
+    slope_deviation = rng.normal(0, team_slope_sd, n_teams)
+    period_effect = rng.normal(0, period_sd, n_periods)
+    period_effect -= period_effect.mean()
+    habit = np.clip(rng.normal(45, 8, (n_teams, 1)) + np.linspace(0, 20, n_periods)[None, :] * rng.uniform(0.3, 1.2, (n_teams, 1)) + rng.normal(0, 4, (n_teams, n_periods)), 0, 100)
+    centred = (habit - habit.mean()) / 10.0
+    eta = intercept + (effect + slope_deviation[:, None]) * centred + team_a[:, None] + period_effect[None, :]
+    return habit, eta, slope_deviation
 
 
 def _draw(rng: np.random.Generator, family: str, eta: np.ndarray, aux_or_none: float | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -130,8 +130,6 @@ def calibrate(
     -------
     CalibrationResults
     """
-    import nutpie
-
     spec = HierarchicalSpec(
         outcome, tuple(drivers), random_seed, family=family, varying=None if varying is None else tuple(varying), period_effects=period_effects, trials=trials,
         exposure=exposure, region_effects=region_effects, chains=chains, draws=draws, tune=tune, target_accept=target_accept, target=target, direction=direction,
@@ -140,14 +138,22 @@ def calibrate(
     model = build_model(arrays, meta, spec, Priors.from_mapping(priors), observed_as_data=True)
     prior_seed, *fit_seeds = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(simulations + 1))
     prior = pm.sample_prior_predictive(draws=simulations, model=model, random_seed=prior_seed)
-    simulated = prior.prior_predictive["y"].to_numpy().reshape(simulations, -1)
+    return CalibrationResults(pd.DataFrame(_refit_all(model, prior, spec, fit_seeds, progress)), RANK_DRAWS, family)
+
+
+def _refit_all(model: pm.Model, prior, spec: HierarchicalSpec, seeds: list[int], progress: bool) -> list[dict]:
+    """Compile once, refit to every simulated outcome, and rank the truth among each posterior's draws."""
+    import nutpie
+
+    simulated = prior.prior_predictive["y"].to_numpy().reshape(len(seeds), -1)
     compiled = nutpie.compile_pymc_model(model)
     rows = []
-    for k in tqdm(range(simulations), desc="calibration fits", disable=not progress):
-        idata = nutpie.sample(compiled.with_data(y_observed=simulated[k]), draws=draws, tune=tune, chains=chains, seed=fit_seeds[k], progress_bar=False, target_accept=target_accept)
-        converged = check_convergence(idata, warn=False).converged
-        rows += _ranks(prior.prior, idata.posterior, k, converged)
-    return CalibrationResults(pd.DataFrame(rows), RANK_DRAWS, family)
+    for k in tqdm(range(len(seeds)), desc="calibration fits", disable=not progress):
+        idata = nutpie.sample(
+            compiled.with_data(y_observed=simulated[k]), draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=spec.target_accept
+        )
+        rows += _ranks(prior.prior, idata.posterior, k, check_convergence(idata, warn=False).converged)
+    return rows
 
 
 def _ranks(prior, posterior, k: int, converged: bool) -> list[dict]:

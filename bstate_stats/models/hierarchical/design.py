@@ -78,30 +78,18 @@ def prepare_data(panel: Panel, spec: HierarchicalSpec) -> tuple[dict[str, np.nda
     data, ledger = frame.data, frame.ledger
     if data.empty:
         raise SpecificationError(f"no rows have {spec.outcome} and all of {list(spec.drivers)}:\n{ledger}")
-    team = data.index.get_level_values("team")
-    teams = pd.Index(team.unique()).sort_values()
-    regions = pd.Index(data["region"].unique()).sort_values() if panel.has_regions else pd.Index(["all"])
-    team_region = data.groupby(level="team")["region"].first().reindex(teams) if panel.has_regions else pd.Series("all", index=teams)
-    t = data.index.get_level_values("t").to_numpy()
-    periods = np.unique(t)
     y = data[spec.outcome].to_numpy(dtype=float)
     extra = data[extra_column].to_numpy(dtype=float) if extra_column else None
     _check_outcome(spec, data, y, extra)
     drivers = list(frame.drivers)
     standardised = [_standardise(data[column], column) for column in drivers]
-    working = fam.working(y, extra)
-    arrays = {
-        "y": y,
-        "team_idx": teams.get_indexer(team),
-        "period_idx": np.searchsorted(periods, t),
-        "team_region_idx": regions.get_indexer(team_region.to_numpy()),
-        "x": np.column_stack([values for values, _, _ in standardised]),
-        "x_raw": data[drivers].to_numpy(dtype=float),
-    }
+    arrays, labels = _index_arrays(panel, data)
+    arrays |= {"y": y, "x": np.column_stack([values for values, _, _ in standardised]), "x_raw": data[drivers].to_numpy(dtype=float)}
     if extra is not None:
         arrays["extra"] = extra
+    working = fam.working(y, extra)
     varying = [drivers[spec.drivers.index(name)] for name in spec.varying_drivers]
-    meta: dict[str, Any] = {
+    meta: dict[str, Any] = labels | {
         "outcome": spec.outcome,
         "family": spec.family,
         "drivers": drivers,
@@ -111,19 +99,33 @@ def prepare_data(panel: Panel, spec: HierarchicalSpec) -> tuple[dict[str, np.nda
         "driver_max": [_scale_high(panel, c) for c in drivers],
         "varying": varying,
         "varying_idx": [drivers.index(c) for c in varying],
-        "teams": [str(x) for x in teams],
-        "regions": [str(x) for x in regions],
-        "periods": [str(panel.period_label(int(p))) for p in periods],
-        "periods_per_year": panel.period_format.periods_per_year,
         "bounds": _bounds(panel, spec),
         "centre": float(np.mean(working)),
         "unit": fam.outcome_unit(working),
         "extra_column": extra_column,
+        "team_region_positions": arrays["team_region_idx"].tolist(),
+        "region_effects": region_structure(len(labels["regions"]), spec.region_effects),
     }
-    meta["team_region_positions"] = arrays["team_region_idx"].tolist()
-    meta["region_effects"] = region_structure(len(regions), spec.region_effects)
     meta["team_effects"] = team_parameterisation(arrays, working, meta, spec.team_effects)
     return arrays, meta, ledger
+
+
+def _index_arrays(panel: Panel, data: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Team, period and region positions of the model rows, and the labels they stand for."""
+    team = data.index.get_level_values("team")
+    teams = pd.Index(team.unique()).sort_values()
+    regions = pd.Index(data["region"].unique()).sort_values() if panel.has_regions else pd.Index(["all"])
+    team_region = data.groupby(level="team")["region"].first().reindex(teams) if panel.has_regions else pd.Series("all", index=teams)
+    t = data.index.get_level_values("t").to_numpy()
+    periods = np.unique(t)
+    arrays = {"team_idx": teams.get_indexer(team), "period_idx": np.searchsorted(periods, t), "team_region_idx": regions.get_indexer(team_region.to_numpy())}
+    labels = {
+        "teams": [str(x) for x in teams],
+        "regions": [str(x) for x in regions],
+        "periods": [str(panel.period_label(int(p))) for p in periods],
+        "periods_per_year": panel.period_format.periods_per_year,
+    }
+    return arrays, labels
 
 
 def _scale_high(panel: Panel, column: str) -> float | None:
