@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    failures: list[str] = []
     print(f"{'panel':>8} {'rows':>6} {'what':>12} {'sampler':>8} {'total_s':>8} {'min_ess':>8} {'min_tail':>8} {'div':>4} {'ess_per_s':>9}", flush=True)
     for size in args.sizes:
         teams, periods = map(int, size.split("x"))
@@ -85,6 +86,8 @@ def main() -> None:
             fit = bs.hierarchical(panel, "csat", DRIVERS, random_seed=1, sampler=sampler, progress=False)
             total = time.perf_counter() - start
             bulk, tail, div, slowest = _ess(fit.idata)
+            if not fit.converged:
+                failures.append(f"{size} {sampler}: {fit.diagnostics.message()}")
             print(f"{size:>8} {panel.n_rows:>6} {'engine':>12} {sampler:>8} {total:>8.1f} {bulk:>8.0f} {tail:>8.0f} {div:>4} {bulk / total:>9.1f}  {slowest}; {fit.meta['region_effects']} regions; {fit.meta['team_effects']}", flush=True)
             start = time.perf_counter()
             with hand_written(panel):
@@ -93,6 +96,8 @@ def main() -> None:
             bulk_h, tail_h, div_h, slowest_h = _ess(idata)
             print(f"{size:>8} {panel.n_rows:>6} {'hand-written':>12} {sampler:>8} {total_hand:>8.1f} {bulk_h:>8.0f} {tail_h:>8.0f} {div_h:>4} {bulk_h / total_hand:>9.1f}  {slowest_h}", flush=True)
             print(f"{'':>8} {'':>6} {'ratio':>12} {sampler:>8} ESS/s engine / hand-written = {(bulk / total) / (bulk_h / total_hand):.2f}", flush=True)
+    if failures:
+        raise SystemExit("the engine's default fit failed its checks: " + "; ".join(failures))
 
 
 if __name__ == "__main__":

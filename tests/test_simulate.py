@@ -70,3 +70,9 @@ def test_bundled_example_regenerates(tmp_path):
     bs.simulate.case_study(seed=7).write(tmp_path)
     for name in ("deliverables.csv", "habits.csv", "relationships.csv", "truth.json"):
         assert (tmp_path / name).read_bytes() == (bundled / name).read_bytes(), name
+
+
+def test_more_regions_than_named_ones_give_unique_teams():
+    study = bs.simulate.case_study(seed=1, n_regions=12, teams_per_region=3, n_periods=4)
+    panel = study.panel()
+    assert len(panel.regions) == 12 and len(panel.teams) == 36

@@ -188,7 +188,7 @@ class CaseStudy:
 def _layout(p: CaseStudyParameters) -> tuple[pd.DataFrame, list[str]]:
     regions = [REGION_NAMES[r] if r < len(REGION_NAMES) else f"Region{r + 1}" for r in range(p.n_regions)]
     rows = [
-        {"team": f"{region[:2].upper()}{k + 1:02d}", "region": region, "programme": r < p.programme_regions}
+        {"team": f"{region[:2].upper() if r < len(REGION_NAMES) else f'R{r + 1}-'}{k + 1:02d}", "region": region, "programme": r < p.programme_regions}
         for r, region in enumerate(regions)
         for k in range(p.teams_per_region)
     ]

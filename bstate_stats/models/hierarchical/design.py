@@ -11,7 +11,7 @@ import pandas as pd
 
 from bstate_stats.errors import EstimationWarning, SpecificationError
 from bstate_stats.models.hierarchical.families import family
-from bstate_stats.models.hierarchical.geometry import team_parameterisation
+from bstate_stats.models.hierarchical.geometry import period_parameterisation, team_parameterisation
 from bstate_stats.models.hierarchical.spec import MIN_REGIONS_FOR_POOLING, HierarchicalSpec
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
@@ -107,6 +107,7 @@ def prepare_data(panel: Panel, spec: HierarchicalSpec) -> tuple[dict[str, np.nda
         "region_effects": region_structure(len(labels["regions"]), spec.region_effects),
     }
     meta["team_effects"] = team_parameterisation(arrays, working, meta, spec.team_effects)
+    meta["period_effects"] = period_parameterisation(arrays, working, spec.team_effects) if spec.period_effects and len(labels["periods"]) > 1 else "none"
     return arrays, meta, ledger
 
 
@@ -144,7 +145,11 @@ def region_structure(n_regions: int, requested: str = "auto") -> str:
     ``"none"``: one region. ``"auto"`` pools with at least
     :data:`MIN_REGIONS_FOR_POOLING` regions: with fewer, a spread between
     regions is barely identified and its posterior is a funnel the sampler
-    cannot cross without divergences (measured in ``benchmarks/bench_regions.py``).
+    cannot cross without divergences. Measured (``benchmarks/bench_convergence.py``,
+    6 teams x 18 months per region, data seeds 101 and 102): pooled, 5 regions
+    gave 4 divergences for one seed and 6 regions 73 for the other; fixed
+    region intercepts converged in all four fits with the same effect
+    (within 0.04 of the pooled estimate); 8 and 12 regions converged pooled.
 
     Parameters
     ----------

@@ -114,7 +114,7 @@ def hierarchical(
     trials, exposure
         Count column the events are out of (binomial); exposure column (poisson, negative binomial).
     region_effects
-        ``"auto"`` (partial pooling with 5 or more regions, fixed region
+        ``"auto"`` (partial pooling with 8 or more regions, fixed region
         intercepts below; see :func:`~bstate_stats.models.hierarchical.design.region_structure`),
         ``"partial_pooling"``, ``"fixed"`` or ``"none"``.
     target, direction
@@ -212,7 +212,10 @@ def store_arrays(idata, arrays: dict[str, np.ndarray]) -> None:
     """
     dims = {"x": ["bstate_row", "bstate_driver"], "x_raw": ["bstate_row", "bstate_driver"], "team_region_idx": ["bstate_team"]}
     stored = {f"bstate_{name}": xr.DataArray(arrays[name], dims=dims.get(name, ["bstate_row"])) for name in CONSTANT_ARRAYS if name in arrays}
-    idata.constant_data = idata.constant_data.assign(stored)
+    if "constant_data" in idata.groups():
+        idata.constant_data = idata.constant_data.assign(stored)
+    else:
+        idata.add_groups({"constant_data": xr.Dataset(stored)})
 
 
 def prior_predictive_check(

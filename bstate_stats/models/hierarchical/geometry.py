@@ -66,13 +66,45 @@ def team_parameterisation(arrays: dict[str, np.ndarray], working: np.ndarray, me
     return choice
 
 
+def within_fit(arrays: dict[str, np.ndarray], working: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Within-team least squares of the working outcome on the drivers and period dummies (None without residual degrees of freedom).
+
+    Parameters
+    ----------
+    arrays
+        Model arrays.
+    working
+        The outcome on the link scale.
+
+    Returns
+    -------
+    tuple or None
+        Coefficients (drivers, then periods after the first), residual sd, and
+        what the common parts leave of the outcome.
+    """
+    team, x = arrays["team_idx"], arrays["x"]
+    periods = np.eye(int(arrays["period_idx"].max()) + 1)[arrays["period_idx"]][:, 1:]
+    design = np.column_stack([x, periods])
+
+    def team_mean(values: np.ndarray) -> np.ndarray:
+        return pd.DataFrame(values).groupby(team).transform("mean").to_numpy()
+
+    within_design, within_y = design - team_mean(design), working - team_mean(working[:, None]).ravel()
+    coef = np.linalg.lstsq(within_design, within_y, rcond=None)[0]
+    residual = within_y - within_design @ coef
+    dof = len(residual) - len(np.unique(team)) - len(coef)
+    if dof <= 0:
+        return None
+    return coef, float(np.sqrt(residual @ residual / dof)), working - design @ coef
+
+
 def team_pilot(arrays: dict[str, np.ndarray], working: np.ndarray, varying_idx: list[int]) -> list[tuple[pd.Series, pd.Series]] | None:
     """Per-team estimates and standard errors of the intercept and each varying slope (None when too few teams).
 
-    A within-team regression (common slopes, period effects) gives the
-    residual noise. Intercepts: each team's mean of what the common parts
-    leave, standard error sigma / sqrt(rows). Slopes: each team's own
-    least-squares slope on what is left.
+    A within-team regression (:func:`within_fit`) gives the residual noise.
+    Intercepts: each team's mean of what the common parts leave, standard
+    error sigma / sqrt(rows). Slopes: each team's own least-squares slope on
+    what is left.
 
     Parameters
     ----------
@@ -88,21 +120,11 @@ def team_pilot(arrays: dict[str, np.ndarray], working: np.ndarray, varying_idx: 
     list of (pandas.Series, pandas.Series) or None
         Estimates and standard errors by team, intercept first.
     """
-    team, x = arrays["team_idx"], arrays["x"]
-    periods = np.eye(int(arrays["period_idx"].max()) + 1)[arrays["period_idx"]][:, 1:]
-    design = np.column_stack([x, periods])
-
-    def team_mean(values: np.ndarray) -> np.ndarray:
-        return pd.DataFrame(values).groupby(team).transform("mean").to_numpy()
-
-    within_design, within_y = design - team_mean(design), working - team_mean(working[:, None]).ravel()
-    coef = np.linalg.lstsq(within_design, within_y, rcond=None)[0]
-    residual = within_y - within_design @ coef
-    dof = len(residual) - len(np.unique(team)) - len(coef)
-    if dof <= 0:
+    fit = within_fit(arrays, working)
+    if fit is None:
         return None
-    sigma = np.sqrt(residual @ residual / dof)
-    left = working - design @ coef
+    coef, sigma, left = fit
+    team, x = arrays["team_idx"], arrays["x"]
     rows = pd.Series(team).value_counts().sort_index()
     estimates = [(pd.Series(left).groupby(team).mean(), sigma / np.sqrt(rows))]
     for j in varying_idx:
@@ -110,6 +132,39 @@ def team_pilot(arrays: dict[str, np.ndarray], working: np.ndarray, varying_idx: 
         slopes = frame.groupby("team").apply(lambda g: g["x"].cov(g["left"]) / g["x"].var() if len(g) >= 3 and g["x"].var() > 0 else np.nan, include_groups=False)
         estimates.append((slopes, sigma / np.sqrt(frame.groupby("team")["x"].var() * (rows - 1))))
     return estimates if _enough(estimates, arrays) else None
+
+
+def period_parameterisation(arrays: dict[str, np.ndarray], working: np.ndarray, requested: str = "auto") -> str:
+    """Centred or non-centred period effects, by the same rule as team effects.
+
+    A period's effect is estimated from every team's row in that period
+    (standard error sigma / sqrt(rows in the period)); many teams pin it down
+    and the centred form samples better, while tiny shocks measured by few
+    teams suit the non-centred form.
+
+    Parameters
+    ----------
+    arrays
+        Model arrays.
+    working
+        The outcome on the link scale.
+    requested
+        ``"auto"``, ``"centred"`` or ``"non-centred"``.
+
+    Returns
+    -------
+    str
+    """
+    if requested != "auto":
+        return requested
+    fit = within_fit(arrays, working)
+    if fit is None:
+        return "non-centred"
+    coef, sigma, _ = fit
+    effects = np.concatenate([[0.0], coef[arrays["x"].shape[1]:]])
+    se = sigma / np.sqrt(np.bincount(arrays["period_idx"]))
+    spread = np.sqrt(max(float(np.var(effects, ddof=1)) - float(np.mean(se**2)), 0.0)) if len(effects) > 2 else 0.0
+    return "centred" if np.median(se) < spread / CLEARLY else "non-centred"
 
 
 def _enough(estimates: list, arrays: dict[str, np.ndarray]) -> bool:

@@ -15,8 +15,8 @@ Parameterisation = Literal["auto", "centred", "non-centred"]
 RegionEffects = Literal["auto", "partial_pooling", "fixed", "none"]
 
 # Fewest regions for which the spread between regions is estimated (partial pooling); below it the
-# regions get fixed intercepts and no spread of slopes. Measured: benchmarks/bench_regions.py.
-MIN_REGIONS_FOR_POOLING = 5
+# regions get fixed intercepts and no spread of slopes. Measured: benchmarks/bench_convergence.py (see design.region_structure).
+MIN_REGIONS_FOR_POOLING = 8
 
 
 @dataclass(frozen=True)
