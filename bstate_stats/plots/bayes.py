@@ -70,7 +70,8 @@ def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: f
     ax.set_ylim(0, 1)
     ax.set_xlabel("habit index change (points)")
     ax.set_ylabel(f"P({outcome} >= {threshold:g})")
-    ax.set_title(f"Chance of {outcome} at or above {threshold:g}", fontsize=10)
+    who = {"teams": "average of this organisation's teams", "new_team": "a new team"}.get(str(curve["estimand"].iloc[0]), "") if "estimand" in curve else ""
+    ax.set_title(f"Chance of {outcome} at or above {threshold:g}" + (f" ({who})" if who else ""), fontsize=10)
     if curve["unit"].nunique() > 1:
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
