@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from bstate_stats.errors import ColumnError, SpecificationError
+from bstate_stats.errors import SpecificationError
 from bstate_stats.models.hierarchical import HierarchicalResults, hierarchical
 from bstate_stats.models.hierarchical.estimands import hdi
 from bstate_stats.models.revenue.estimate import revenue_panel
@@ -49,12 +49,7 @@ def bayesian_revenue(panel: Panel, *, satisfaction: str = "csat", threshold: flo
     HierarchicalResults
         Its first effect is :math:`\lambda`, the log revenue lift of a period at or above the threshold.
     """
-    for column in (revenue, satisfaction):
-        if column not in panel.data:
-            raise ColumnError(f"{column!r} is not in the panel (the revenue model needs a revenue column and a satisfaction score)")
     with_columns, indicator = revenue_panel(panel, revenue, satisfaction, threshold)
-    if with_columns.data[indicator].dropna().nunique() < 2:
-        raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
     return hierarchical(with_columns, f"log_{revenue}", [indicator], random_seed=random_seed, family="normal", varying=(), target=0.0, **options)
 
 

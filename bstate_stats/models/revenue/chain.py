@@ -102,8 +102,6 @@ def habit_to_revenue(
         if column not in panel.data:
             raise ColumnError(f"{column!r} is not in the panel (habit_to_revenue uses satisfaction={satisfaction!r}, habit={habit!r}, controls={controls}, revenue={revenue!r})")
     with_columns, indicator = revenue_panel(panel, revenue, satisfaction, threshold)
-    if with_columns.data[indicator].dropna().nunique() < 2:
-        raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
     drivers = [habit, *controls]
     sat_frame = with_columns.model_frame(satisfaction, drivers).data
     rev_frame = with_columns.model_frame(f"log_{revenue}", [indicator]).data

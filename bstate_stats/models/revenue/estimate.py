@@ -12,10 +12,30 @@ from bstate_stats.panel.panel import Panel
 
 
 def revenue_panel(panel: Panel, revenue: str, satisfaction: str, threshold: float) -> tuple[Panel, str]:
+    """The panel with ``log_<revenue>`` (missing where revenue is not positive) and the threshold indicator, checked.
+
+    Parameters
+    ----------
+    panel
+        A validated panel.
+    revenue, satisfaction, threshold
+        Columns and the threshold.
+
+    Returns
+    -------
+    tuple
+        The extended panel and the indicator's name; a :class:`ColumnError` when a column is missing, a
+        :class:`SpecificationError` when satisfaction never crosses the threshold (the lift is not identified).
+    """
+    for column in (revenue, satisfaction):
+        if column not in panel.data:
+            raise ColumnError(f"{column!r} is not in the panel (a revenue model needs a revenue column and a satisfaction score)")
     values = panel.data[revenue]
     log_revenue = np.log(values.where(values > 0))
     indicator = f"{satisfaction}_at_or_above_{threshold:g}"
     above = (panel.data[satisfaction] >= threshold).astype(float).where(panel.data[satisfaction].notna())
+    if above.dropna().nunique() < 2:
+        raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
     return panel.with_columns({f"log_{revenue}": log_revenue, indicator: above}), indicator
 
 
@@ -66,12 +86,7 @@ def revenue_model(
     the threshold than in its other periods (net of period shocks). Causal only
     if nothing else that moves revenue also moves satisfaction across the threshold.
     """
-    for column in (revenue, satisfaction):
-        if column not in panel.data:
-            raise ColumnError(f"{column!r} is not in the panel (revenue_model needs a revenue column and a satisfaction score)")
     with_columns, indicator = revenue_panel(panel, revenue, satisfaction, threshold)
-    if with_columns.data[indicator].dropna().nunique() < 2:
-        raise SpecificationError(f"{satisfaction} never crosses {threshold:g}: the revenue lift of the threshold is not identified")
     drivers = [indicator, *([satisfaction] if include_satisfaction else [])]
     fit = fixed_effects(with_columns, f"log_{revenue}", drivers, effects=effects, cluster=cluster, confidence_level=confidence_level, bootstrap_reps=bootstrap_reps, seed=seed)
     if indicator in fit.not_identified:
