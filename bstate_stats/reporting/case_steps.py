@@ -156,7 +156,7 @@ def _revenue_part(context: StepContext, fit, out: StepOutput, options: dict) -> 
     if not revenue_fit.converged:
         out.status = "not_converged"
     out.sections.append(
-        Section("Revenue lift (Bayesian)", sentences=(lift.sentence(), f"Revenue model: {revenue_fit.diagnostics.message()}"), figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 0), TableItem("bayes_revenue_summary")))
+        Section("Revenue lift (Bayesian)", sentences=(lift.sentence(), *lift.notes(), f"Revenue model: {revenue_fit.diagnostics.message()}"), figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 0), TableItem("bayes_revenue_summary")))
     )
 
 

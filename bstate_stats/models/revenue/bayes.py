@@ -62,6 +62,7 @@ class BayesianRevenueLift(Results):
     habit_change: float
     window: tuple[str, str]
     credible_level: float
+    rows_without_revenue: int = 0
 
     @property
     def title(self) -> str:
@@ -77,6 +78,11 @@ class BayesianRevenueLift(Results):
             f"+{self.habit_change:g} habit points for every team are worth {row['mean']:,.0f} a year to {row['unit']} "
             f"({self.credible_level:.0%} interval {row['hdi_low']:,.0f} to {row['hdi_high']:,.0f}; P(lift > 0) = {row['prob_positive']:.2f})."
         )
+
+    def notes(self) -> list[str]:
+        if not self.rows_without_revenue:
+            return []
+        return [f"{self.rows_without_revenue} team-period(s) of the latest year have no positive revenue and add nothing to the lift (left out, counted here)"]
 
     def headline(self) -> dict[str, Any]:
         row = self.table.iloc[0]
@@ -128,7 +134,7 @@ def bayesian_revenue_lift(
     ppy = periods_per_year or satisfaction_fit.meta.get("periods_per_year")
     if ppy is None:
         raise SpecificationError("periods are integers: pass periods_per_year")
-    rows, log_revenue, above = _window_rows(satisfaction_fit, revenue_fit, int(ppy))
+    rows, log_revenue, above, left_out = _window_rows(satisfaction_fit, revenue_fit, int(ppy))
     setting = satisfaction_fit.setting
     target = satisfaction_fit.spec.target
     gain = setting.row_probs(rows, 0, habit_change, target, "at_least") - setting.row_probs(rows, 0, 0.0, target, "at_least")
@@ -146,21 +152,22 @@ def bayesian_revenue_lift(
         ]
     )
     periods = satisfaction_fit.meta["periods"]
-    return BayesianRevenueLift(table, totals, habit_change, (periods[window_periods[0]], periods[window_periods[-1]]), satisfaction_fit.credible_level)
+    return BayesianRevenueLift(table, totals, habit_change, (periods[window_periods[0]], periods[window_periods[-1]]), satisfaction_fit.credible_level, left_out)
 
 
-def _window_rows(satisfaction_fit: HierarchicalResults, revenue_fit: HierarchicalResults, ppy: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Satisfaction rows of the latest ``ppy`` periods that have revenue, with their log revenue and threshold indicator."""
+def _window_rows(satisfaction_fit: HierarchicalResults, revenue_fit: HierarchicalResults, ppy: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Satisfaction rows of the latest ``ppy`` periods that have revenue, their log revenue and threshold indicator, and how many rows lacked revenue."""
     s_arrays, r_arrays = satisfaction_fit.arrays, revenue_fit.arrays
     s_keys = pd.MultiIndex.from_arrays([np.asarray(satisfaction_fit.meta["teams"])[s_arrays["team_idx"]], np.asarray(satisfaction_fit.meta["periods"])[s_arrays["period_idx"]]])
     r_keys = pd.MultiIndex.from_arrays([np.asarray(revenue_fit.meta["teams"])[r_arrays["team_idx"]], np.asarray(revenue_fit.meta["periods"])[r_arrays["period_idx"]]])
     log_revenue = pd.Series(r_arrays["y"], index=r_keys).reindex(s_keys).to_numpy()
     window = np.unique(s_arrays["period_idx"])[-ppy:]
-    rows = np.flatnonzero(np.isin(s_arrays["period_idx"], window) & np.isfinite(log_revenue))
+    in_window = np.isin(s_arrays["period_idx"], window)
+    rows = np.flatnonzero(in_window & np.isfinite(log_revenue))
     if not len(rows):
         raise SpecificationError("no row of the latest year has revenue: the lift cannot be valued")
     above = (s_arrays["y"][rows] >= satisfaction_fit.spec.target).astype(float)
-    return rows, log_revenue[rows], above
+    return rows, log_revenue[rows], above, int(in_window.sum() - len(rows))
 
 
 def _paired(values: np.ndarray, n: int, seed: int) -> np.ndarray:

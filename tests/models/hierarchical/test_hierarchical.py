@@ -344,3 +344,16 @@ def test_calibration_of_the_engine_on_a_small_panel(small_study):
     result = bs.calibrate(small_study.panel(), "csat", ["habit_index"], family="normal", simulations=100, random_seed=3, progress=False)
     print(result.summary())
     assert result.calibrated, result.sentence()
+
+
+def test_revenue_lift_counts_rows_without_revenue(fit, study):
+    """Rows of the latest year without revenue are counted and said, not silently dropped."""
+    tables = {k: v.copy() for k, v in study.tables.items()}
+    latest = tables["deliverables"]["period"] == tables["deliverables"]["period"].max()
+    gone = tables["deliverables"].index[latest][:5]
+    tables["deliverables"].loc[gone, "revenue"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        revenue_fit = bs.bayesian_revenue(bs.Panel.from_frames(*tables.values()), random_seed=2, progress=False)
+    lift = bs.bayesian_revenue_lift(fit, revenue_fit, 10)
+    assert lift.rows_without_revenue == 5 and "5 team-period(s)" in lift.notes()[0]
