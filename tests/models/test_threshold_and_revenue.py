@@ -114,15 +114,69 @@ def test_hausman_and_mundlak_detect_correlated_team_effects():
 
 
 def test_mundlak_equals_hand_wald():
-    """Mundlak's statistic equals (b_mean / se_mean)^2 for a single driver."""
+    """Mundlak's statistic equals (b_mean / se_mean)^2 for a single driver, period dummies included (two-way, as the FE default)."""
     import statsmodels.formula.api as smf
 
     panel = bs.simulate.case_study(seed=6).panel()
     frame = panel.model_frame("csat", ["habit_index"]).data.reset_index()
     frame["team_mean"] = frame.groupby("team")["habit_index"].transform("mean")
-    fit = smf.ols("csat ~ habit_index + team_mean", frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]})
+    fit = smf.ols("csat ~ habit_index + team_mean + C(t)", frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]})
     expected = (fit.params["team_mean"] / fit.bse["team_mean"]) ** 2
     assert bs.mundlak(panel, "csat", ["habit_index"]).statistic == pytest.approx(expected, rel=1e-8)
+    without = smf.ols("csat ~ habit_index + team_mean", frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]})
+    expected = (without.params["team_mean"] / without.bse["team_mean"]) ** 2
+    assert bs.mundlak(panel, "csat", ["habit_index"], period_effects=False).statistic == pytest.approx(expected, rel=1e-8)
+
+
+@pytest.fixture(scope="module")
+def jtrain():
+    from linearmodels.datasets import jobtraining
+
+    data = jobtraining.load().dropna(subset=["lscrap"])
+    return bs.Panel.from_frame(data, team="fcode", period="year", outcomes=["lscrap"], drivers=["grant", "grant_1", "d88", "d89"])
+
+
+def test_mundlak_leaves_out_team_means_that_are_the_same_for_every_team(jtrain):
+    """Wooldridge's job-training panel (example 14.1) with year dummies as drivers.
+
+    The team means of d88 and d89 are 1/3 for every firm (balanced panel): they carry no between-firm information. The
+    old test counted them and rejected (chi2(4) = 16.1, p = 0.001) where the identifiable test, built by hand below on
+    the means of grant and grant_1 only, gives chi2(2) = 1.85, p = 0.40, in line with Hausman (p = 0.73).
+    """
+    import statsmodels.formula.api as smf
+
+    drivers = ["d88", "d89", "grant", "grant_1"]
+    test = bs.mundlak(jtrain, "lscrap", drivers)
+    frame = jtrain.model_frame("lscrap", drivers).data.reset_index()
+    for name in ("grant", "grant_1"):
+        frame[f"{name}_mean"] = frame.groupby("team")[name].transform("mean")
+    fit = smf.ols("lscrap ~ d88 + d89 + grant + grant_1 + grant_mean + grant_1_mean", frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]})
+    hand = fit.wald_test("grant_mean = 0, grant_1_mean = 0", use_f=False, scalar=True)
+    assert test.df == (2,) and test.dropped == ("d88", "d89")
+    assert test.statistic == pytest.approx(float(hand.statistic), rel=1e-8)
+    assert test.p_value == pytest.approx(0.3965, abs=5e-4)
+    assert "d88, d89" in test.conclusion() and "do not reject" in test.conclusion()
+    assert bs.hausman(jtrain, "lscrap", drivers).p_value > 0.05  # the two tests agree on this panel
+
+
+def test_mundlak_on_an_unbalanced_panel_controls_for_the_team_means_of_period_dummies():
+    """With rows missing, period dummies' team means differ by team and enter as controls (Wooldridge 2019); hand-built equivalent."""
+    import statsmodels.formula.api as smf
+
+    study = bs.simulate.case_study(seed=8)
+    rng = np.random.default_rng(8)
+    tables = {name: frame.copy() for name, frame in study.tables.items()}
+    tables["deliverables"] = tables["deliverables"][rng.random(len(tables["deliverables"])) > 0.15]
+    panel = bs.Panel.from_frames(*tables.values())
+    frame = panel.model_frame("csat", ["habit_index"]).data.reset_index()
+    dummies = pd.get_dummies(frame["t"], prefix="p", drop_first=True, dtype=float)
+    frame = pd.concat([frame, dummies, dummies.groupby(frame["team"]).transform("mean").add_suffix("_m")], axis=1)
+    frame["habit_mean"] = frame.groupby("team")["habit_index"].transform("mean")
+    terms = " + ".join([*dummies.columns, *(f"{c}_m" for c in dummies.columns)])
+    fit = smf.ols(f"csat ~ habit_index + habit_mean + {terms}", frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["team"])[0]})
+    test = bs.mundlak(panel, "csat", ["habit_index"])
+    assert test.statistic == pytest.approx((fit.params["habit_mean"] / fit.bse["habit_mean"]) ** 2, rel=1e-8)
+    assert test.dropped == ()
 
 
 def test_unconverged_logit_reports_no_numbers(threshold_fit):

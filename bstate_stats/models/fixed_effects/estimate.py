@@ -241,13 +241,13 @@ def _estimate(frame: pd.DataFrame, outcome: str, drivers: list[str], spec: Fixed
 
 def _few_cluster_bootstrap(fit: Fit, frame: pd.DataFrame, drivers: list[str], spec: FixedEffectsSpec) -> dict[str, bootstrap.BootstrapInference]:
     """Wild cluster bootstrap for every driver when clusters are few (needs the partialled-out design)."""
-    remedy = "wild cluster bootstrap p-values and intervals are reported" if spec.bootstrap_reps else "bootstrap_reps=0: no bootstrap, read the intervals with care"
+    available = fit.demeaned is not None and spec.cluster != "twoway"
     warnings.warn(
-        f"only {fit.n_clusters} clusters ({spec.cluster}): cluster-robust t-tests over-reject with fewer than {FEW_CLUSTERS}; {remedy}",
+        f"only {fit.n_clusters} clusters ({spec.cluster}): cluster-robust t-tests over-reject with fewer than {FEW_CLUSTERS}; {_few_cluster_remedy(spec, available)}",
         EstimationWarning,
         stacklevel=3,
     )
-    if fit.demeaned is None or spec.cluster == "twoway" or spec.bootstrap_reps == 0:
+    if not available or spec.bootstrap_reps == 0:
         return {}
     X, y = fit.demeaned
     clusters = cluster_ids(frame, spec.cluster).iloc[:, 0].to_numpy()
@@ -260,3 +260,13 @@ def _few_cluster_bootstrap(fit: Fit, frame: pd.DataFrame, drivers: list[str], sp
             confidence_level=spec.confidence_level, reps=spec.bootstrap_reps, weights=spec.bootstrap_weights, seed=spec.seed,
         )
     return out
+
+
+def _few_cluster_remedy(spec: FixedEffectsSpec, available: bool) -> str:
+    """What the results do about few clusters, in words: only what is actually computed is promised."""
+    if not available:
+        why = "two-way clustering" if spec.cluster == "twoway" else f"the {spec.estimator} estimator"
+        return f"no wild cluster bootstrap is available for {why}: read the intervals with care (the within, first-difference and pooled estimators with one cluster level have one)"
+    if spec.bootstrap_reps == 0:
+        return "bootstrap_reps=0: no bootstrap, read the intervals with care"
+    return "wild cluster bootstrap p-values and intervals are reported"

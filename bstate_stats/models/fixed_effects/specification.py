@@ -23,13 +23,19 @@ class SpecificationTest:
     p_value: float
     null: str
     distribution: str
+    dropped: tuple[str, ...] = ()
 
     def conclusion(self, alpha: float = 0.05) -> str:
+        """The verdict at ``alpha`` in words, naming any term the test had to leave out."""
         verdict = "reject" if self.p_value < alpha else "do not reject"
-        return f"{self.name}: {verdict} H0 ({self.null}) at {alpha:.0%}; {self.distribution} = {self.statistic:.3f}, p = {self.p_value:.4f}"
+        text = f"{self.name}: {verdict} H0 ({self.null}) at {alpha:.0%}; {self.distribution} = {self.statistic:.3f}, p = {self.p_value:.4f}"
+        if self.dropped:
+            text += f" (team means left out, no between-team variation beyond the other terms: {', '.join(self.dropped)})"
+        return text
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"test": self.name, "statistic": self.statistic, "df": self.df, "p_value": self.p_value, "null": self.null}])
+        """One row: ``test, statistic, df, p_value, null, dropped``."""
+        return pd.DataFrame([{"test": self.name, "statistic": self.statistic, "df": self.df, "p_value": self.p_value, "null": self.null, "dropped": ", ".join(self.dropped)}])
 
 
 def _frame(panel: Panel, outcome: str, drivers: Sequence[str]) -> pd.DataFrame:
@@ -87,12 +93,18 @@ def hausman(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
     return SpecificationTest("Hausman (FE vs RE)", statistic, (k,), float(stats.chi2.sf(statistic, k)), "random effects consistent", f"chi2({k})")
 
 
-def mundlak(panel: Panel, outcome: str, drivers: Sequence[str]) -> SpecificationTest:
-    """Cluster-robust Hausman test in Mundlak's form.
+def mundlak(panel: Panel, outcome: str, drivers: Sequence[str], *, period_effects: bool = True) -> SpecificationTest:
+    """Cluster-robust Hausman test in Mundlak's form, with the fixed-effects model's period effects.
 
-    Pooled regression of the outcome on the drivers and their team means,
-    clustered by team; a Wald test that the team means' coefficients are zero.
-    Valid with heteroskedastic and serially correlated errors.
+    Pooled regression of the outcome on the drivers, their team means and (by
+    default) period dummies with the team means of the period dummies
+    (Wooldridge 2019, for unbalanced panels), clustered by team; a Wald test
+    that the drivers' team-mean coefficients are zero. Valid with
+    heteroskedastic and serially correlated errors. A team mean that is a
+    linear combination of the other regressors (a period dummy or a trend in a
+    balanced panel: every team has the same mean) carries no between-team
+    information; it is left out of the test and named in ``dropped``, and the
+    degrees of freedom count only the identified means.
 
     Parameters
     ----------
@@ -100,26 +112,62 @@ def mundlak(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
         A validated panel.
     outcome, drivers
         Panel columns; every driver must vary within teams.
+    period_effects
+        Include period effects, as the default two-way fixed-effects model does.
 
     Returns
     -------
     SpecificationTest
-        The Wald statistic, its degrees of freedom, p-value and a plain-words ``conclusion()``.
+        The Wald statistic, its degrees of freedom, p-value, the team means left out and a plain-words ``conclusion()``.
     """
     import statsmodels.api as sm
 
     frame = _frame(panel, outcome, drivers)
-    drivers = [drivers] if isinstance(drivers, str) else list(drivers)
+    names = [drivers] if isinstance(drivers, str) else list(drivers)
     team = frame.index.get_level_values("team")
-    means = frame[list(drivers)].groupby(team).transform("mean").add_suffix("_team_mean")
-    exog = sm.add_constant(pd.concat([frame[list(drivers)], means], axis=1))
+    exog, tested, dropped = _mundlak_design(frame, names, team, period_effects)
     fit = sm.OLS(frame[outcome], exog).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(team)[0]})
-    restriction = np.zeros((len(drivers), exog.shape[1]))
-    for k, name in enumerate(means.columns):
+    restriction = np.zeros((len(tested), exog.shape[1]))
+    for k, name in enumerate(tested):
         restriction[k, list(exog.columns).index(name)] = 1.0
     wald = fit.wald_test(restriction, use_f=False, scalar=True)
-    k = len(drivers)
-    return SpecificationTest("Mundlak (robust FE vs RE)", float(wald.statistic), (k,), float(wald.pvalue), "random effects consistent", f"chi2({k})")
+    k = len(tested)
+    return SpecificationTest("Mundlak (robust FE vs RE)", float(wald.statistic), (k,), float(wald.pvalue), "random effects consistent", f"chi2({k})", tuple(dropped))
+
+
+def _mundlak_design(frame: pd.DataFrame, names: list[str], team: pd.Index, period_effects: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Regressors of Mundlak's regression with every linearly dependent column left out; the team means tested and those dropped."""
+    columns = [pd.Series(1.0, index=frame.index, name="const"), *(frame[d] for d in names)]
+    if period_effects:
+        period = frame.index.get_level_values(-1)
+        dummies = pd.get_dummies(period, prefix="period", drop_first=True, dtype=float).set_index(frame.index)
+        columns += [dummies[c] for c in dummies.columns]
+    means = frame[names].groupby(team).transform("mean").add_suffix("_team_mean")
+    columns += [means[c] for c in means.columns]
+    if period_effects:
+        columns += [dummies[c].groupby(team).transform("mean").rename(f"{c}_team_mean") for c in dummies.columns]
+    kept = _independent(columns)
+    tested = [c for c in means.columns if c in kept]
+    dropped = [c.removesuffix("_team_mean") for c in means.columns if c not in kept]
+    if not tested:
+        raise SpecificationError(f"the team means of {names} are the same for every team (or collinear with the period effects): there is no between-team variation to test")
+    return pd.concat([c for c in columns if c.name in kept], axis=1), tested, dropped
+
+
+def _independent(columns: list[pd.Series]) -> set[str]:
+    """Names of the columns kept when each is added in turn only if it raises the rank (relative tolerance 1e-10)."""
+    kept: list[np.ndarray] = []
+    names: set[str] = set()
+    for column in columns:
+        values = column.to_numpy(dtype=float)
+        candidate = np.column_stack([*kept, values])
+        scale = np.linalg.norm(candidate, axis=0)
+        scale[scale == 0] = 1.0
+        singular = np.linalg.svd(candidate / scale, compute_uv=False)
+        if singular[-1] > 1e-10 * singular[0]:
+            kept.append(values)
+            names.add(str(column.name))
+    return names
 
 
 def team_effects_f_test(panel: Panel, outcome: str, drivers: Sequence[str], *, period_effects: bool = True) -> SpecificationTest:
