@@ -8,6 +8,7 @@ spacing are computed on ordinals, never by shifting rows.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from math import gcd
 from typing import Literal
@@ -19,6 +20,9 @@ COARSE_TO_FINE = ("Y", "Q", "M", "W", "D")
 PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 365}
 YEARLY = "Y-DEC"
 YEAR_ZERO_ORDINAL = 1970  # a calendar year's Period ordinal counts from 1970
+WEEK_SPAN = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")  # how pandas writes a weekly Period: '2024-01-01/2024-01-07'
+ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")  # ISO 8601 week: '2024-W01' (Monday to Sunday)
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 def canonical_freq(freq: object) -> str:
@@ -93,7 +97,7 @@ def _parse_text(values: pd.Series) -> ParsedPeriods:
     parsed: dict[str, pd.Period] = {}
     for label in text[present].unique():
         try:
-            parsed[label] = pd.Period(label)
+            parsed[label] = read_period_label(label)
         except (ValueError, TypeError):
             continue
     if not parsed:
@@ -105,6 +109,41 @@ def _parse_text(values: pd.Series) -> ParsedPeriods:
         parsed = {k: p.to_timestamp().to_period(freq) for k, p in parsed.items()}
     ordinals = text.map({k: p.ordinal for k, p in parsed.items()}).astype("Int64")
     return ParsedPeriods(ordinals, PeriodFormat("calendar", parsed[next(iter(parsed))].freqstr), present & ordinals.isna())
+
+
+def read_period_label(label: str) -> pd.Period:
+    """One text label as a :class:`pandas.Period`, weeks included.
+
+    pandas reads '2024-01', '2024Q1', '2024' and dates, but reads its own
+    weekly labels ('2024-01-01/2024-01-07') as a minute of the first day and
+    does not read ISO weeks ('2024-W01'); both are read here as weeks ending on
+    the label's last day.
+
+    Parameters
+    ----------
+    label
+        A period label.
+
+    Returns
+    -------
+    pandas.Period
+
+    Raises
+    ------
+    ValueError
+        The label is not a period (or a span that is not seven days).
+    """
+    span = WEEK_SPAN.match(label)
+    if span:
+        start, end = (pd.Timestamp(part) for part in span.groups())
+        if (end - start).days != 6:
+            raise ValueError(f"{label!r} spans {(end - start).days + 1} days, not a week")
+        return pd.Period(end, freq=f"W-{WEEKDAYS[end.day_of_week]}")
+    iso = ISO_WEEK.match(label)
+    if iso:
+        sunday = pd.Timestamp(datetime.date.fromisocalendar(int(iso.group(1)), int(iso.group(2)), 7))
+        return pd.Period(sunday, freq="W-SUN")
+    return pd.Period(label)
 
 
 def _as_temporal(values: pd.Series) -> pd.Series:

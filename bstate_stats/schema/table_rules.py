@@ -92,7 +92,7 @@ def _period_checks(raw: RawTable, report: ValidationReport) -> ParsedPeriods:
         report.add(
             _issue(
                 raw, "error", "period", "period parseable",
-                f"period cannot be read as a period of this panel ({fmt}); use integers, years, '2024-01', '2024Q1' or dates",
+                f"period cannot be read as a period of this panel ({fmt}); use integers, years, '2024-01', '2024Q1', weeks ('2024-W01') or dates",
                 parsed.unparseable,
             )
         )

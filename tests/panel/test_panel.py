@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,15 +35,35 @@ def test_lag_comes_from_the_index_not_row_order(small_study):
         np.testing.assert_allclose(values[1:], block["habit_index"].to_numpy()[:-1])
 
 
-def test_lag_is_missing_after_a_gap(small_study):
-    tables = {k: v.copy() for k, v in small_study.tables.items()}
-    tables["deliverables"] = tables["deliverables"].drop(index=[3])
+def test_lag_is_missing_after_a_real_gap(small_study):
+    """A team with no row at all in one period: the next period's lag is missing, not the value two periods back (what a row shift gives)."""
+    team, missing = small_study.deliverables["team"].iloc[0], "2024-04"
+    tables = {name: frame[~((frame["team"] == team) & (frame["period"] == missing))] for name, frame in small_study.tables.items()}
     panel = bs.Panel.from_frames(**tables)
+    lagged = panel.lagged("habit_index", 1).loc[team]
+    habit = panel.data.loc[team, "habit_index"]
+    assert len(habit) == 7  # periods 1-8 less April
+    may, june = pd.Period("2024-05", "M"), pd.Period("2024-06", "M")
+    assert np.isnan(lagged.loc[may])  # a row shift would give March's value here
+    np.testing.assert_allclose(lagged.loc[june], habit.loc[may])  # the lag resumes once a previous period exists
     frame = panel.model_frame("csat", ["habit_index"], lags={"habit_index": 1})
-    first_team = frame.data.loc[small_study.deliverables["team"].iloc[0]]
-    # periods 0..7 with period 3 missing from deliverables: habits row still exists, so period 4 keeps its lag
     assert frame.ledger.n_kept + frame.ledger.n_excluded == panel.n_rows
-    assert len(first_team) == 6
+    assert len(frame.data.loc[team]) == 5  # January (start) and May (after the gap) have no lag
+
+
+def test_shuffled_input_rows_give_the_same_panel_lags_and_estimates(small_study):
+    """Row order of the input files carries no information: shuffled tables give identical lags and fixed-effects estimates."""
+    rng = np.random.default_rng(0)
+    shuffled = {name: frame.sample(frac=1.0, random_state=rng) for name, frame in small_study.tables.items()}
+    panel, again = small_study.panel(), bs.Panel.from_frames(**shuffled)
+    pd.testing.assert_series_equal(panel.lagged("habit_index", 2), again.lagged("habit_index", 2))
+    options = {"lags": {"habit_index": 1}, "bootstrap_reps": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = bs.fixed_effects(panel, "csat", ["habit_index", "relationship_index"], **options)
+        second = bs.fixed_effects(again, "csat", ["habit_index", "relationship_index"], **options)
+    pd.testing.assert_series_equal(first.params, second.params, rtol=1e-10)
+    pd.testing.assert_series_equal(first.std_errors, second.std_errors, rtol=1e-10)
 
 
 def test_generic_panel_with_own_names():

@@ -60,9 +60,16 @@ class FixedEffectsSpec:
         return self.effects in ("twoway", "period")
 
     def se_convention(self, n_clusters: int | None) -> str:
+        """The standard errors' convention in words (clusters, small-sample factor, reference distribution)."""
         if self.cluster is None:
             return "conventional (homoskedastic, independent errors); t(N-K) intervals with absorbed effects counted in K"
         k_rule = "every estimated fixed effect counted in K" if self.small_sample == "full" else "fixed effects nested in clusters not counted in K"
+        if self.cluster == "twoway":
+            return (
+                "clustered by team and by period (Cameron-Gelbach-Miller: team + period - team x period, CRV1) with one small-sample factor "
+                f"G/(G-1)*(N-1)/(N-K), G the smaller number of clusters (fixest's convention; statsmodels scales each term by its own G), {k_rule}; "
+                f"t(G-1) intervals and p-values, G = {n_clusters}"
+            )
         return (
             f"clustered by {self.cluster} (CRV1) with small-sample factor G/(G-1)*(N-1)/(N-K), {k_rule}; "
             f"t(G-1) intervals and p-values, G = {n_clusters}"

@@ -56,6 +56,57 @@ def test_within_equals_linearmodels(panel, frame):
     np.testing.assert_allclose(ours.std_errors[DRIVERS], reference.std_errors[DRIVERS], rtol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def region_frame(panel):
+    data = panel.model_frame("csat", DRIVERS, extra=["region"]).data.reset_index()
+    data["team"] = data["team"].astype(str)
+    return data
+
+
+FORMULA = "csat ~ habit_index + relationship_index + C(team) + C(t)"
+
+
+def test_region_clusters_and_conventional_errors_equal_statsmodels(panel, region_frame):
+    regions = fit(panel, cluster="region", small_sample="full")
+    reference = smf.ols(FORMULA, region_frame).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(region_frame["region"])[0]})
+    np.testing.assert_allclose(regions.std_errors[DRIVERS], reference.bse[DRIVERS], rtol=1e-6)
+    assert regions.df == region_frame["region"].nunique() - 1
+    conventional = fit(panel, cluster=None)
+    np.testing.assert_allclose(conventional.std_errors[DRIVERS], smf.ols(FORMULA, region_frame).fit().bse[DRIVERS], rtol=1e-6)
+
+
+def _cgm_twoway(reference, team: np.ndarray, period: np.ndarray, *, own_factor: bool) -> pd.Series:
+    """Cameron-Gelbach-Miller two-way clustered standard errors written out: V = B (c1 M_team + c2 M_period - c12 M_both) B.
+
+    ``own_factor``: each term scaled by its own G/(G-1) (statsmodels); otherwise one factor with the smaller G (fixest).
+    """
+    X, u = reference.model.exog, reference.resid.to_numpy()
+    n, k = X.shape
+    bread = np.linalg.inv(X.T @ X)
+    both = pd.factorize(pd.Series(team).astype(str) + "|" + pd.Series(period).astype(str))[0]
+    meats, counts = [], []
+    for ids in (team, period, both):
+        scores = pd.DataFrame(X * u[:, None]).groupby(ids).sum().to_numpy()
+        meats.append(scores.T @ scores)
+        counts.append(len(np.unique(ids)))
+    g = min(counts[:2])
+    factors = [c / (c - 1) for c in counts] if own_factor else [g / (g - 1)] * 3
+    meat = factors[0] * meats[0] + factors[1] * meats[1] - factors[2] * meats[2]
+    return pd.Series(np.sqrt(np.diag(bread @ meat @ bread) * (n - 1) / (n - k)), index=reference.params.index)
+
+
+def test_twoway_clusters_equal_the_formula_and_differ_from_statsmodels_only_by_convention(panel, region_frame):
+    """Ours uses one factor with the smaller G (fixest); statsmodels scales each term by its own G. Both written out by hand."""
+    ours = fit(panel, cluster="twoway", small_sample="full")
+    team, period = pd.factorize(region_frame["team"])[0], region_frame["t"].to_numpy()
+    plain = smf.ols(FORMULA, region_frame).fit()
+    np.testing.assert_allclose(ours.std_errors[DRIVERS], _cgm_twoway(plain, team, period, own_factor=False)[DRIVERS], rtol=1e-6)
+    statsmodels = smf.ols(FORMULA, region_frame).fit(cov_type="cluster", cov_kwds={"groups": np.column_stack([team, period])})
+    np.testing.assert_allclose(statsmodels.bse[DRIVERS], _cgm_twoway(plain, team, period, own_factor=True)[DRIVERS], rtol=1e-6)
+    assert ours.df == min(len(np.unique(team)), len(np.unique(period))) - 1
+    assert "the smaller number of clusters" in ours.se_convention
+
+
 def test_nonnested_convention_rescales_full(panel, frame):
     """Nested fixed effects left out of K: SE_nonnested = SE_full * sqrt((N - K_full) / (N - K_nonnested))."""
     full, nonnested = fit(panel, small_sample="full"), fit(panel, small_sample="nonnested")
