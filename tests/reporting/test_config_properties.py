@@ -105,7 +105,7 @@ def hostile_run(model: dict, effects: str, cluster: str, data_dir: Path, capsys)
     config = {
         "data": {"directory": str(data_dir)},
         "model": model,
-        "fixed_effects": {"effects": effects, "cluster": cluster, "bootstrap_reps": 9, "chain_reps": 3},
+        "fixed_effects": {"effects": effects, "cluster": cluster, "bootstrap_reps": 9, "chain_bootstrap_reps": 3},
         "hierarchical": {"enabled": False},
     }
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():

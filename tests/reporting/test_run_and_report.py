@@ -23,7 +23,7 @@ def small_config(data_dir: Path, **hierarchical):
     return config_from_dict(
         {
             "data": {"directory": str(data_dir)},
-            "fixed_effects": {"bootstrap_reps": 99, "chain_reps": 20},
+            "fixed_effects": {"bootstrap_reps": 99, "chain_bootstrap_reps": 20},
             "hierarchical": {"chains": 2, "draws": 300, "tune": 300, **hierarchical},
         }
     )
@@ -71,22 +71,62 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
     assert manifest["seeds"] == {"hierarchical": 1, "bootstrap": 0}
 
 
-def test_report_headline_numbers_equal_the_tables(finished):
+def _report_text(out: Path) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", (out / "report.html").read_text())).split())
+
+
+def test_every_headline_number_equals_its_table(finished, data_dir):
+    """Each number of headline.json is the run's own table cell (or the data's count), not a second computation."""
     out, _ = finished
-    text = html.unescape(re.sub(r"<[^>]+>", " ", (out / "report.html").read_text()))
-    headline = json.loads((out / "headline.json").read_text())
-    fe = pd.read_csv(out / "tables" / "fixed_effects.csv").set_index("term").loc["habit_index"]
-    assert f"{fe['estimate'] * 10:+.2f} satisfaction points" in text
-    assert f"{headline['fe_effect']:+.2f}" in text
-    if headline["converged"]:
-        assert "Bayesian model converged" in text
-    else:
-        assert "did NOT converge" in text
-    required = pd.read_csv(out / "tables" / "required_change.csv").iloc[0]
-    if required["reachable"]:
-        assert f"+{required['required_change']:.1f} habit points" in text
-    lift = pd.read_csv(out / "tables" / "revenue_lift.csv").iloc[0]
-    assert f"${lift['mean']:,.0f}" in text
+    h = json.loads((out / "headline.json").read_text())
+    tables = out / "tables"
+    fe = pd.read_csv(tables / "fixed_effects.csv").set_index("term").loc["habit_index"]
+    assert (h["fe_effect"], h["fe_conf_low"], h["fe_conf_high"]) == pytest.approx((fe["estimate"] * 10, fe["conf_low"] * 10, fe["conf_high"] * 10), rel=1e-9)
+    required = pd.read_csv(tables / "required_change.csv").set_index(["level", "estimand"])
+    for estimand, keys in (("new_team", ("required_change", "required_low", "required_high")), ("teams", ("required_change_all_teams", "required_all_teams_low", "required_all_teams_high"))):
+        row = required.loc[("population", estimand)]
+        assert [h[k] for k in keys] == pytest.approx([row["required_change"], row["hdi_low"], row["hdi_high"]], rel=1e-9)
+    curve = pd.read_csv(tables / "prob_curve.csv").query("level == 'population'").set_index("habit_change")["mean"]
+    assert (h["prob_now"], h["prob_after_change"]) == pytest.approx((curve.loc[0], curve.loc[h["habit_change"]]), rel=1e-9)
+    lift = pd.read_csv(tables / "revenue_lift.csv").iloc[0]
+    assert [h["revenue_lift_mean"], h["revenue_lift_low"], h["revenue_lift_high"], h["revenue_lift_prob_positive"]] == pytest.approx([lift["mean"], lift["hdi_low"], lift["hdi_high"], lift["prob_positive"]], rel=1e-9)
+    chain = pd.read_csv(tables / "habit_to_revenue.csv").set_index("quantity").loc["annual revenue lift"]
+    assert [h["chain_lift"], h["chain_conf_low"], h["chain_conf_high"]] == pytest.approx([chain["estimate"], chain["conf_low"], chain["conf_high"]], rel=1e-9)
+    revenue = pd.read_csv(tables / "revenue.csv").set_index("term")
+    assert h["revenue_lift_pct"] == pytest.approx(100 * revenue.loc[revenue.index.str.startswith("lift of"), "estimate"].iloc[0], rel=1e-9)
+    improved = pd.read_csv(tables / "habits_improved.csv")
+    assert h["share_habits_improved"] == pytest.approx(improved["n_improved"].sum() / improved["n_items"].sum(), rel=1e-12)
+    panel = bs.load_panel(data_dir)
+    assert (h["n_rows"], h["n_teams"], h["n_regions"]) == (panel.n_rows, len(panel.teams), len(panel.regions))
+    diagnostics = pd.read_csv(tables / "bayes_diagnostics.csv")
+    assert h["converged"] == bool(diagnostics["ok"].all())
+
+
+def test_report_shows_every_line_of_the_executive_summary(finished):
+    """The rendered report carries the summary written from headline.json, banners included, word for word."""
+    from bstate_stats.reporting.summary import executive_summary
+
+    out, _ = finished
+    text = _report_text(out)
+    summary = executive_summary(json.loads((out / "headline.json").read_text()))
+    assert len(summary.lines) >= 5
+    for line in summary.lines:
+        plain = " ".join(line.removeprefix("- ").replace("**", "").replace("\\$", "$").split())
+        assert plain in text, plain
+    for banner in summary.banners:
+        assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", banner)).split()) in text
+
+
+def test_both_convergence_banners_and_the_revenue_banner():
+    from bstate_stats.reporting.summary import convergence_banners
+
+    passed = convergence_banners({"converged": True, "convergence_message": "converged: 4 chains x 2000 draws; all checks passed", "revenue_converged": True})
+    assert len(passed) == 1 and "#2e7d32" in passed[0] and "Bayesian model converged: 4 chains" in passed[0]
+    failed = convergence_banners({"converged": False, "convergence_message": "NOT CONVERGED: 3 divergent transition(s)", "revenue_converged": False})
+    assert len(failed) == 2 and all("#b03a2e" in b for b in failed)
+    assert "did NOT converge: NOT CONVERGED: 3 divergent transition(s). Its numbers below must not be used." in failed[0]
+    assert "revenue model did NOT converge" in failed[1]
+    assert convergence_banners({"fe_effect": 1.0}) == ()  # no Bayesian step, no banner
 
 
 def test_rerun_gives_identical_tables(finished, data_dir, tmp_path):

@@ -1,0 +1,112 @@
+"""The report's executive summary, written from a run's headline numbers (one function, tested; the report only displays it)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RED, GREEN = "#b03a2e", "#2e7d32"
+
+
+@dataclass(frozen=True)
+class ExecutiveSummary:
+    """Banners (HTML, one per Bayesian model checked) and the summary's bullet points (Markdown)."""
+
+    banners: tuple[str, ...]
+    lines: tuple[str, ...]
+
+    @property
+    def markdown(self) -> str:
+        return "\n".join(self.lines) if self.lines else "The steps of this run report no headline numbers; see the sections below."
+
+
+def money(value: float) -> str:
+    """Currency without cents, the dollar sign escaped (a bare $ opens a math span in Markdown)."""
+    return f"\\${value:,.0f}"
+
+
+def _banner(colour: str, text: str) -> str:
+    return f'<div style="background:{colour};color:white;padding:10px;font-weight:bold">{text}</div>'
+
+
+def convergence_banners(h: Mapping[str, Any]) -> tuple[str, ...]:
+    """A red banner for every Bayesian model that failed its checks, a green one when the satisfaction model passed them."""
+    banners = []
+    if h.get("converged") is False:
+        banners.append(_banner(RED, f"Bayesian model did NOT converge: {h['convergence_message']}. Its numbers below must not be used."))
+    elif h.get("converged") is True:
+        banners.append(_banner(GREEN, f"Bayesian model {h['convergence_message']}"))
+    if h.get("revenue_converged") is False:
+        banners.append(_banner(RED, "Bayesian revenue model did NOT converge: the revenue lift below must not be used (see its section)."))
+    return tuple(banners)
+
+
+def executive_summary(h: Mapping[str, Any]) -> ExecutiveSummary:
+    """The executive summary of a run from its ``headline.json``.
+
+    Parameters
+    ----------
+    h
+        The run's headline numbers (keys written by the analysis steps; a step that did not run adds none).
+
+    Returns
+    -------
+    ExecutiveSummary
+        Convergence banners and bullet points, every number taken from ``h``.
+    """
+    lines = [*_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_data_lines(h)]
+    return ExecutiveSummary(convergence_banners(h), tuple(lines))
+
+
+def _fixed_effects_lines(h: Mapping[str, Any]) -> list[str]:
+    if "fe_effect" not in h:
+        return []
+    return [
+        f"- Within a team, **+{h['habit_change']:g} habit points** go with **{h['fe_effect']:+.2f} satisfaction points** "
+        f"({h['fe_confidence_level']:.0%} confidence interval {h['fe_conf_low']:+.2f} to {h['fe_conf_high']:+.2f}; fixed effects)."
+    ]
+
+
+def _bayes_lines(h: Mapping[str, Any]) -> list[str]:
+    if h.get("converged") is None:
+        return []
+    if not h["required_reachable"]:
+        return [f"- A {h['target_prob']:.0%} chance of satisfaction at or above {h['threshold']:g} is not reachable within the habit scale."]
+    lines = [
+        f"- A typical team (a new team at today's average habit level) needs **+{h['required_change']:.1f} habit points** "
+        f"({h['credible_level']:.0%} interval {h['required_low']:.1f} to {h['required_high']:.1f}) for a **{h['target_prob']:.0%} chance** "
+        f"of satisfaction at or above {h['threshold']:g} in a period."
+    ]
+    if math.isfinite(h.get("required_change_all_teams", float("nan"))):
+        lines.append(
+            f"- For this organisation's teams to reach that chance on average, every team would need +{h['required_change_all_teams']:.1f} points "
+            f"({h['required_all_teams_low']:.1f} to {h['required_all_teams_high']:.1f}): lagging regions start far below. "
+            f"Today the average team has a {h['prob_now']:.0%} chance."
+        )
+    return lines
+
+
+def _revenue_lines(h: Mapping[str, Any]) -> list[str]:
+    lines = []
+    if "revenue_lift_mean" in h:
+        lines.append(
+            f"- Expected annual revenue lift of +{h['habit_change']:g} habit points for the organisation: "
+            f"**{money(h['revenue_lift_mean'])}** ({h['credible_level']:.0%} interval {money(h['revenue_lift_low'])} to "
+            f"{money(h['revenue_lift_high'])}; P(lift > 0) = {h['revenue_lift_prob_positive']:.2f})."
+        )
+    if "chain_lift" in h:
+        lines.append(
+            f"- A period at or above {h['threshold']:g} brings **{h['revenue_lift_pct']:.0f}%** more revenue for the same team; "
+            f"the fixed-effects chain puts the annual lift at {money(h['chain_lift'])} ({money(h['chain_conf_low'])} to {money(h['chain_conf_high'])})."
+        )
+    return lines
+
+
+def _data_lines(h: Mapping[str, Any]) -> list[str]:
+    if "n_rows" not in h:
+        return []
+    share = h.get("share_habits_improved")
+    improved = "No habit items in the data" if share is None else f"{share:.0%} of habit items improved between each team's first and last period"
+    return [f"- {improved}. Data: {h['n_rows']} team-periods, {h['n_teams']} teams in {h['n_regions']} regions."]
