@@ -6,7 +6,6 @@ import arviz as az
 import numpy as np
 import pytest
 
-
 from bstate_stats.diagnostics.convergence import BFMI_MIN, ESS_MIN, RHAT_MAX, ConvergenceWarning, check_convergence
 
 CHAINS = 4

@@ -247,7 +247,7 @@ def _few_cluster_bootstrap(fit: Fit, frame: pd.DataFrame, drivers: list[str], sp
         EstimationWarning,
         stacklevel=3,
     )
-    if not available or spec.bootstrap_reps == 0:
+    if fit.demeaned is None or not available or spec.bootstrap_reps == 0:
         return {}
     X, y = fit.demeaned
     clusters = cluster_ids(frame, spec.cluster).iloc[:, 0].to_numpy()

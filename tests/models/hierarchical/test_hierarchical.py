@@ -248,10 +248,16 @@ def test_revenue_model_of_its_own_agrees_with_fixed_effects(revenue_fit, study):
 
 
 def test_revenue_lift_recovers_truth(fit, revenue_fit, study):
-    lift = bs.bayesian_revenue_lift(fit, revenue_fit, 10).summary().iloc[0]
+    """The truth lies within 3 posterior sd of the mean (a calibrated posterior misses 1 time in 370).
+
+    Not the 90% interval itself: this data seed (the demo's) draws a revenue premium 2.4 posterior sd below the truth
+    (0.669 for log 2 = 0.693; fixed effects 0.674 +/- 0.017); over seeds 1-8 the 90% interval of the premium covered
+    the truth 7 times of 8, as a 90% interval should.
+    """
+    result = bs.bayesian_revenue_lift(fit, revenue_fit, 10)
+    lift = result.summary().iloc[0]
     truth = study.true_revenue_lift(10)
-    # the revenue premium is estimated within ~5% here; allow the interval that much slack
-    assert lift["hdi_low"] * 0.95 < truth < lift["hdi_high"] * 1.05
+    assert abs(lift["mean"] - truth) < 3 * float(np.std(result.draws))
     assert lift["prob_positive"] > 0.99
     by_team = bs.bayesian_revenue_lift(fit, revenue_fit, 10, by="team").summary()
     assert by_team["mean"].sum() == pytest.approx(lift["mean"], rel=1e-9)
@@ -273,20 +279,42 @@ def test_plots(fit):
         assert isinstance(figure, Figure)
 
 
+def _unbalanced_study(seed: int):
+    """4 regions x 5 teams x 12 months with slopes varying by team and region (the hard part) and 8% of rows missing."""
+    study = bs.simulate.case_study(seed=seed, n_regions=4, teams_per_region=5, n_periods=12, programme_start=4, ramp_periods=4)
+    rng = np.random.default_rng(seed)
+    tables = {name: frame.copy() for name, frame in study.tables.items()}
+    tables["deliverables"] = tables["deliverables"][rng.random(len(tables["deliverables"])) >= 0.08]
+    return study, bs.Panel.from_frames(**tables)
+
+
 @pytest.mark.slow
-def test_population_effect_coverage_over_40_studies():
-    """90% intervals of the population habit effect cover the truth in 85-95% of 40 simulated studies."""
-    hits = []
-    for seed in range(40):
-        study = bs.simulate.case_study(seed=500 + seed, n_regions=4, teams_per_region=5, n_periods=12, programme_start=4, ramp_periods=4, region_slope_sd=0.0, team_slope_sd=0.05)
+def test_coverage_of_both_estimands_over_100_unbalanced_studies():
+    """90% intervals cover the truth in 84-96% of 100 studies (2 binomial se around 90%), unconverged fits counted apart.
+
+    Each estimand against its own truth: this organisation's teams against the mean of the simulated teams' slopes, a new
+    team against the population slope. Power, said plainly: 100 studies flag an engine whose intervals cover 80% of the
+    time with probability 0.84, one that covers 85% only with probability 0.4; ``bs.calibrate`` (SBC, slow test below)
+    is the sharper check of the same engine.
+    """
+    hits = {"teams": [], "new_team": []}
+    unconverged = 0
+    for seed in range(100):
+        study, panel = _unbalanced_study(600 + seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = bs.hierarchical(study.panel(), "csat", DRIVERS, random_seed=seed, progress=False)
-        effect = result.habit_effects("population").iloc[0]
-        hits.append(effect["hdi_low"] < study.truth.habit_effect < effect["hdi_high"])
-    coverage = float(np.mean(hits))
-    print(f"coverage of the 90% interval over 40 studies: {coverage:.3f}")
-    assert 0.85 <= coverage <= 0.95
+            result = bs.hierarchical(panel, "csat", DRIVERS, random_seed=seed, progress=False)
+        if not result.converged:
+            unconverged += 1
+            continue
+        truths = {"teams": study.latent.groupby("team")["habit_slope"].first().mean(), "new_team": study.truth.habit_effect}
+        for estimand, truth in truths.items():
+            effect = result.effects("population", estimand=estimand).iloc[0]
+            hits[estimand].append(effect["hdi_low"] < truth < effect["hdi_high"])
+    coverage = {k: float(np.mean(v)) for k, v in hits.items()}
+    print(f"coverage of the 90% interval over {len(hits['teams'])} converged fits: {coverage}; unconverged: {unconverged}")
+    assert unconverged <= 5
+    assert all(0.84 <= c <= 0.96 for c in coverage.values()), coverage
 
 
 def test_results_contract(fit):
