@@ -13,3 +13,13 @@ def test_ci_runs_the_readme_test_command():
     assert command in (ROOT / "README.md").read_text()
     assert "pytest" in command
     assert [line.split()[0] for line in linters] == [".venv/bin/ruff", ".venv/bin/mypy"]
+
+
+def test_importing_the_package_and_the_command_line_loads_no_model_engine():
+    """Public names load on first use: `import bstate_stats` and the CLI module leave PyMC, pyfixest and matplotlib unimported."""
+    import subprocess
+    import sys
+
+    code = "import sys, bstate_stats, bstate_stats.cli; print(sorted(m for m in ('pymc', 'pyfixest', 'matplotlib', 'pytensor') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

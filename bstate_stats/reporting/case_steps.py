@@ -55,7 +55,10 @@ def fixed_effects_step(context: StepContext) -> StepOutput:
     panel, m, options = context.panel, context.config.model, _fe_options(context)
     fe = fixed_effects(panel, m.outcome, m.drivers, effects=context.config.fixed_effects.effects, **options)
     lagged = fixed_effects(panel, m.outcome, m.drivers, effects=context.config.fixed_effects.effects, lags={m.drivers[0]: 1}, **options)
-    tests = pd.concat([mundlak(panel, m.outcome, m.drivers).to_frame(), team_effects_f_test(panel, m.outcome, m.drivers).to_frame()]).astype({"df": str})
+    with_periods = context.config.fixed_effects.effects in ("twoway", "period")  # the tests carry the model's period effects
+    tests = pd.concat(
+        [mundlak(panel, m.outcome, m.drivers, period_effects=with_periods).to_frame(), team_effects_f_test(panel, m.outcome, m.drivers, period_effects=with_periods).to_frame()]
+    ).astype({"df": str})
     row = fe.effect(m.drivers[0], m.habit_change)
     sentence = (
         f"Within a team, +{m.habit_change:g} {m.drivers[0]} points go with {row['estimate']:+.2f} {m.outcome} points "

@@ -19,11 +19,23 @@ class ExecutiveSummary:
 
     @property
     def markdown(self) -> str:
+        """The bullet points as one Markdown block (a sentence saying so when the run reports no headline numbers)."""
         return "\n".join(self.lines) if self.lines else "The steps of this run report no headline numbers; see the sections below."
 
 
 def money(value: float) -> str:
-    """Currency without cents, the dollar sign escaped (a bare $ opens a math span in Markdown)."""
+    """Currency without cents, the dollar sign escaped (a bare $ opens a math span in Markdown).
+
+    Parameters
+    ----------
+    value
+        An amount of money.
+
+    Returns
+    -------
+    str
+        E.g. ``\\$148,556``.
+    """
     return f"\\${value:,.0f}"
 
 
@@ -32,7 +44,18 @@ def _banner(colour: str, text: str) -> str:
 
 
 def convergence_banners(h: Mapping[str, Any]) -> tuple[str, ...]:
-    """A red banner for every Bayesian model that failed its checks, a green one when the satisfaction model passed them."""
+    """A red banner for every Bayesian model that failed its checks, a green one when the satisfaction model passed them.
+
+    Parameters
+    ----------
+    h
+        The run's headline numbers (``converged``, ``convergence_message``, ``revenue_converged`` when the Bayesian step ran).
+
+    Returns
+    -------
+    tuple of str
+        HTML banners; empty when no Bayesian model was fitted.
+    """
     banners = []
     if h.get("converged") is False:
         banners.append(_banner(RED, f"Bayesian model did NOT converge: {h['convergence_message']}. Its numbers below must not be used."))

@@ -127,6 +127,7 @@ def read_period_label(label: str) -> pd.Period:
     Returns
     -------
     pandas.Period
+        The period, weekly ones anchored on the week's last day (``W-SUN`` for ISO weeks).
 
     Raises
     ------

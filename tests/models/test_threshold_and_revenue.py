@@ -141,7 +141,7 @@ def test_mundlak_leaves_out_team_means_that_are_the_same_for_every_team(jtrain):
 
     The team means of d88 and d89 are 1/3 for every firm (balanced panel): they carry no between-firm information. The
     old test counted them and rejected (chi2(4) = 16.1, p = 0.001) where the identifiable test, built by hand below on
-    the means of grant and grant_1 only, gives chi2(2) = 1.85, p = 0.40, in line with Hausman (p = 0.73).
+    the means of grant and grant_1 only, gives chi2(2) = 1.85, p = 0.40, in line with Hausman (chi2(2) = 2.05, p = 0.36).
     """
     import statsmodels.formula.api as smf
 
@@ -156,7 +156,17 @@ def test_mundlak_leaves_out_team_means_that_are_the_same_for_every_team(jtrain):
     assert test.statistic == pytest.approx(float(hand.statistic), rel=1e-8)
     assert test.p_value == pytest.approx(0.3965, abs=5e-4)
     assert "d88, d89" in test.conclusion() and "do not reject" in test.conclusion()
-    assert bs.hausman(jtrain, "lscrap", drivers).p_value > 0.05  # the two tests agree on this panel
+    hausman = bs.hausman(jtrain, "lscrap", drivers)
+    assert hausman.df == (2,) and hausman.p_value > 0.05  # the year dummies add no degree of freedom to Hausman either; the tests agree
+
+
+def test_mundlak_leaves_out_period_driven_team_means_in_an_unbalanced_panel(jtrain):
+    """With one firm-year missing the means of d88 and d89 differ by firm, but only as the period dummies' means do: still left out, df 2."""
+    drivers = ["d88", "d89", "grant", "grant_1"]
+    data = jtrain.data.reset_index().iloc[1:]
+    unbalanced = bs.Panel.from_frame(data, team="team", period="period", outcomes=["lscrap"], drivers=["grant", "grant_1", "d88", "d89"])
+    test = bs.mundlak(unbalanced, "lscrap", drivers)
+    assert test.df == (2,) and test.dropped == ("d88", "d89")
 
 
 def test_mundlak_on_an_unbalanced_panel_controls_for_the_team_means_of_period_dummies():

@@ -72,7 +72,9 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
 
 
 def _report_text(out: Path) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", (out / "report.html").read_text())).split())
+    """The report's visible text, whitespace collapsed; typographic quotes (Quarto's pandoc writes them) as plain ones."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", (out / "report.html").read_text()))
+    return " ".join(text.replace("\u2019", "'").replace("\u2018", "'").split())
 
 
 def test_every_headline_number_equals_its_table(finished, data_dir):

@@ -60,7 +60,17 @@ class FixedEffectsSpec:
         return self.effects in ("twoway", "period")
 
     def se_convention(self, n_clusters: int | None) -> str:
-        """The standard errors' convention in words (clusters, small-sample factor, reference distribution)."""
+        """The standard errors' convention in words (clusters, small-sample factor, reference distribution).
+
+        Parameters
+        ----------
+        n_clusters
+            Clusters in the fit (the smaller dimension for two-way clustering); None without clustering.
+
+        Returns
+        -------
+        str
+        """
         if self.cluster is None:
             return "conventional (homoskedastic, independent errors); t(N-K) intervals with absorbed effects counted in K"
         k_rule = "every estimated fixed effect counted in K" if self.small_sample == "full" else "fixed effects nested in clusters not counted in K"

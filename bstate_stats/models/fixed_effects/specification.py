@@ -26,7 +26,17 @@ class SpecificationTest:
     dropped: tuple[str, ...] = ()
 
     def conclusion(self, alpha: float = 0.05) -> str:
-        """The verdict at ``alpha`` in words, naming any term the test had to leave out."""
+        """The verdict at ``alpha`` in words, naming any term the test had to leave out.
+
+        Parameters
+        ----------
+        alpha
+            Significance level.
+
+        Returns
+        -------
+        str
+        """
         verdict = "reject" if self.p_value < alpha else "do not reject"
         text = f"{self.name}: {verdict} H0 ({self.null}) at {alpha:.0%}; {self.distribution} = {self.statistic:.3f}, p = {self.p_value:.4f}"
         if self.dropped:
@@ -88,8 +98,11 @@ def hausman(panel: Panel, outcome: str, drivers: Sequence[str]) -> Specification
     scaled_re = re.cov.loc[names, names] * sigma2_e / (re.resid_ss / re.df_resid)
     diff = (fe.params[names] - re.params[names]).to_numpy()
     v = (scaled_fe - scaled_re).to_numpy()
-    statistic = float(diff @ np.linalg.pinv(v) @ diff)
-    k = len(names)
+    # the difference of covariances is singular where drivers carry no between-team information (period dummies in a
+    # balanced panel); its rank, with a relative tolerance well above rounding error, gives the degrees of freedom
+    singular = np.linalg.svd(v, compute_uv=False)
+    k = int(np.sum(singular > 1e-10 * singular[0]))
+    statistic = float(diff @ np.linalg.pinv(v, rcond=1e-10) @ diff)
     return SpecificationTest("Hausman (FE vs RE)", statistic, (k,), float(stats.chi2.sf(statistic, k)), "random effects consistent", f"chi2({k})")
 
 
@@ -136,16 +149,21 @@ def mundlak(panel: Panel, outcome: str, drivers: Sequence[str], *, period_effect
 
 
 def _mundlak_design(frame: pd.DataFrame, names: list[str], team: pd.Index, period_effects: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Regressors of Mundlak's regression with every linearly dependent column left out; the team means tested and those dropped."""
+    """Regressors of Mundlak's regression with every linearly dependent column left out; the team means tested and those dropped.
+
+    Columns enter in the order constant, drivers, period dummies, team means of
+    the period dummies, team means of the drivers, so a driver's team mean that
+    the period structure already determines (a period dummy or a trend, also
+    in an unbalanced panel) is the one left out, never a control.
+    """
     columns = [pd.Series(1.0, index=frame.index, name="const"), *(frame[d] for d in names)]
     if period_effects:
         period = frame.index.get_level_values(-1)
         dummies = pd.get_dummies(period, prefix="period", drop_first=True, dtype=float).set_index(frame.index)
         columns += [dummies[c] for c in dummies.columns]
+        columns += [dummies[c].groupby(team).transform("mean").rename(f"{c}_team_mean") for c in dummies.columns]
     means = frame[names].groupby(team).transform("mean").add_suffix("_team_mean")
     columns += [means[c] for c in means.columns]
-    if period_effects:
-        columns += [dummies[c].groupby(team).transform("mean").rename(f"{c}_team_mean") for c in dummies.columns]
     kept = _independent(columns)
     tested = [c for c in means.columns if c in kept]
     dropped = [c.removesuffix("_team_mean") for c in means.columns if c not in kept]
@@ -154,18 +172,24 @@ def _mundlak_design(frame: pd.DataFrame, names: list[str], team: pd.Index, perio
     return pd.concat([c for c in columns if c.name in kept], axis=1), tested, dropped
 
 
-def _independent(columns: list[pd.Series]) -> set[str]:
-    """Names of the columns kept when each is added in turn only if it raises the rank (relative tolerance 1e-10)."""
-    kept: list[np.ndarray] = []
+def _independent(columns: list[pd.Series], tolerance: float = 1e-9) -> set[str]:
+    """Names of the columns kept, in order, when each adds a direction to those kept before (Gram-Schmidt).
+
+    A column is kept when what is left of it after projecting out the kept
+    columns is more than ``tolerance`` of its own length.
+    """
+    basis: list[np.ndarray] = []
     names: set[str] = set()
     for column in columns:
         values = column.to_numpy(dtype=float)
-        candidate = np.column_stack([*kept, values])
-        scale = np.linalg.norm(candidate, axis=0)
-        scale[scale == 0] = 1.0
-        singular = np.linalg.svd(candidate / scale, compute_uv=False)
-        if singular[-1] > 1e-10 * singular[0]:
-            kept.append(values)
+        length = float(np.linalg.norm(values))
+        left = values.copy()
+        for _ in range(2):  # twice: classical Gram-Schmidt loses orthogonality once
+            for direction in basis:
+                left -= (direction @ left) * direction
+        remaining = float(np.linalg.norm(left))
+        if length > 0 and remaining > tolerance * length:
+            basis.append(left / remaining)
             names.add(str(column.name))
     return names
 

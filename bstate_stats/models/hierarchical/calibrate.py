@@ -20,6 +20,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from bstate_stats.diagnostics.convergence import check_convergence
+from bstate_stats.errors import SpecificationError
 from bstate_stats.models.hierarchical.build import build_model
 from bstate_stats.models.hierarchical.design import prepare_data
 from bstate_stats.models.hierarchical.families import Direction, FamilyName
@@ -56,14 +57,35 @@ class CalibrationResults(Results):
     def title(self) -> str:
         return f"Simulation-based calibration ({self.family}, {self.ranks['simulation'].nunique()} simulated datasets)"
 
-    def summary(self) -> pd.DataFrame:
-        """Per parameter: ``parameter, simulations, chi2, p_value, mean_rank_share, ok`` (ranks uniform: p_value >= 0.01)."""
+    def summary(self, credible_level: float = 0.9) -> pd.DataFrame:
+        """Per parameter: the rank-uniformity test and the coverage of central intervals.
+
+        Parameters
+        ----------
+        credible_level
+            Probability of the central (equal-tailed) interval whose coverage is read from the ranks. The results'
+            tables show highest-density intervals; for skewed parameters (spreads) the two differ.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``parameter, simulations, chi2, p_value, mean_rank_share, coverage, ok``: ``ok`` when the ranks are
+            uniform (chi-square p >= 0.01); ``coverage`` the share of simulations whose true value lies in the central
+            ``credible_level`` interval of its posterior draws (a calibrated engine: ``credible_level`` up to binomial noise).
+        """
+        if not 0 < credible_level < 1:
+            raise SpecificationError(f"credible_level={credible_level!r}; give a probability between 0 and 1, e.g. 0.9")
         rows = []
         bins = max(4, min(20, self.ranks["simulation"].nunique() // 5))
+        tail = (1 - credible_level) / 2 * self.n_draws
         for parameter, block in self.ranks.groupby("parameter", sort=False):
             counts = np.histogram(block["rank"], bins=bins, range=(0, self.n_draws + 1))[0]
             chi2, p_value = stats.chisquare(counts)
-            rows.append({"parameter": parameter, "simulations": len(block), "chi2": float(chi2), "p_value": float(p_value), "mean_rank_share": float(block["rank"].mean() / self.n_draws), "ok": bool(p_value >= P_VALUE_MIN)})
+            inside = block["rank"].between(tail, self.n_draws - tail)
+            rows.append(
+                {"parameter": parameter, "simulations": len(block), "chi2": float(chi2), "p_value": float(p_value), "mean_rank_share": float(block["rank"].mean() / self.n_draws),
+                 "coverage": float(inside.mean()), "ok": bool(p_value >= P_VALUE_MIN)}
+            )
         return pd.DataFrame(rows)
 
     @property

@@ -364,6 +364,12 @@ def test_calibration_verdict_reads_the_ranks():
     table = result.summary().set_index("parameter")
     assert table.loc["intercept", "ok"] and not table.loc["sigma", "ok"]
     assert not result.calibrated and "NOT calibrated: ranks of sigma" in result.sentence()
+    # coverage read from the ranks: each of the 100 possible ranks once, so exactly 90 lie in the central 90%
+    every_rank = pd.DataFrame({"simulation": np.arange(RANK_DRAWS + 1), "parameter": "intercept", "truth": 0.0, "rank": np.arange(RANK_DRAWS + 1), "converged": True})
+    assert CalibrationResults(every_rank, RANK_DRAWS, "normal").summary()["coverage"].iloc[0] == pytest.approx(0.90)
+    # an overconfident posterior: the truth falls in the outer tenths of the draws half of the time
+    outer = uniform.assign(rank=np.where(rng.random(200) < 0.5, rng.choice([0, 1, 2, 97, 98, 99], 200), uniform["rank"]))
+    assert CalibrationResults(outer, RANK_DRAWS, "normal").summary()["coverage"].iloc[0] < 0.6
 
 
 @pytest.mark.slow
