@@ -1,8 +1,10 @@
 """The README's fixed-effects coverage figures, re-measured on every CI run (marker ``claims``).
 
-400 studies per design: the standard error of a coverage near 95% is 1.1 points, so a band of
-+/- 2.5 points fails a calibrated estimator about 2% of the time and a 5-point miscalibration
-(coverage 90%) passes it only about 1 time in 100 (Normal approximation to the binomial).
+Each band is centred on the figure the README states. The seeds are fixed, so a test changes verdict only when
+the estimator (or a library under it) changes; how strongly it reacts, with 400 studies per design (binomial se
+of a coverage near 93% about 1.3 points, near 82% about 1.9 points; Normal approximation):
+- away from the ceiling, band 91.0-95.5%: coverage 5 points lower (88.25%) would pass about 1 time in 20;
+- default case study, band 79.5-84.5%: coverage 5 points lower (77%) would pass about 1 time in 8.
 """
 
 from __future__ import annotations
@@ -42,19 +44,21 @@ def test_coverage_away_from_the_ceiling_is_nominal():
     """
     coverage, ratio = _coverage(n_regions=6, teams_per_region=6, team_slope_sd=0, region_slope_sd=0, baseline_csat=4.5)
     print(f"coverage {coverage:.4f}, mean estimate / truth {ratio:.4f}")
-    assert 0.925 <= coverage <= 0.975
+    assert 0.91 <= coverage <= 0.955
     assert 0.98 <= ratio <= 1.02  # unbiased: the Monte Carlo sd of the mean ratio is about 0.5%
 
 
 @pytest.mark.claims
-def test_coverage_in_the_default_case_study_is_short_because_of_the_ceiling():
-    """README: in the default case study the linear estimate is attenuated by about 7% and its 95% interval covers the latent slope in about 82% of studies.
+def test_coverage_in_the_default_case_study_is_short_of_the_population_slope():
+    """README: in the default case study the linear estimate is attenuated by about 7% and its 95% interval covers the population slope in about 82% of studies.
 
-    Scores are clipped at 10 as teams pass 8; the linear model estimates the slope of the clipped score, smaller than the
-    latent slope the simulation draws (the censored Bayesian model targets the latent slope). This test fails if that
-    stated shortfall stops holding, either way.
+    Two causes, measured apart on the same 400 seeds: scores clipped at 10 as teams pass 8 (ceiling alone: 87.5%
+    coverage, estimate / truth 0.947), and slopes that vary by team and by region with only 4 regions, while the truth
+    is the population slope and errors are clustered by team (slope spread alone, baseline 4.5: 84%, 0.988). The
+    censored Bayesian model, with its "new_team" estimand, targets the population slope. This test fails if the stated
+    shortfall stops holding, either way.
     """
     coverage, ratio = _coverage()
     print(f"coverage {coverage:.4f}, mean estimate / truth {ratio:.4f}")
-    assert 0.78 <= coverage <= 0.86
+    assert 0.795 <= coverage <= 0.845
     assert 0.90 <= ratio <= 0.95
