@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ import pytest
 from linearmodels import PanelOLS
 
 import bstate_stats as bs
+
+ROOT = Path(__file__).resolve().parents[2]
 from bstate_stats.simulate import prob_above
 
 
@@ -195,3 +198,15 @@ def test_unconverged_logit_reports_no_numbers(threshold_fit):
     failed = dataclasses.replace(threshold_fit, logit=dataclasses.replace(threshold_fit.logit, converged=False))
     row = failed.summary().iloc[1]
     assert np.isnan(row["estimate"]) and np.isnan(row["conf_low"]) and "did not converge" in row["note"]
+
+
+def test_logit_on_the_example_data_says_why_it_cannot_converge():
+    """The bundled example: few teams cross 8 on both sides, so the note says why and points to the linear probability model."""
+    panel = bs.load_panel(ROOT / "data" / "example")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = bs.threshold_model(panel, "csat", ["habit_index", "relationship_index"], threshold=8.0, bootstrap_reps=0)
+    assert not result.logit.converged
+    (sentence,) = [n for n in result.notes() if n.startswith("The conditional logit did not converge")]
+    assert f"only {result.logit.n_teams} teams have csat on both sides of 8 ({result.logit.n_rows} rows)" in sentence
+    assert "read the linear probability model" in sentence

@@ -192,5 +192,5 @@ def threshold_model(
             dropped = ledger.n_excluded - frame.ledger.n_excluded
             notes.append(f"Conditional logit: {logit_fit.n_teams} informative teams, {dropped} rows of teams that never cross {threshold:g} excluded (counted in its ledger)")
             if not logit_fit.converged:
-                notes.append("WARNING: the conditional logit did not converge; do not use its estimate")
+                notes.append(logit_fit.why_not_converged(outcome, threshold))
     return ThresholdResults(outcome, driver, threshold, change, confidence_level, lpm, logit_fit, notes)

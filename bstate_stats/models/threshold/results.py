@@ -31,6 +31,27 @@ class ConditionalLogitFit:
     rows: pd.Index
     converged: bool
 
+    def why_not_converged(self, outcome: str, threshold: float) -> str:
+        """One sentence on why the conditional likelihood has no usable maximum, and what to read instead.
+
+        Parameters
+        ----------
+        outcome, threshold
+            The outcome and the threshold it is compared with.
+
+        Returns
+        -------
+        str
+        """
+        periods = sum(str(name).startswith("period_") for name in self.params.index)
+        drivers = len(self.params) - periods
+        design = f"{drivers} driver(s)" + (f" and {periods} period effects" if periods else "")
+        return (
+            f"The conditional logit did not converge: only {self.n_teams} teams have {outcome} on both sides of {threshold:g} ({self.n_rows} rows) "
+            f"to estimate {design}, so within those teams the drivers sort the rows almost perfectly (quasi-separation) and the slope has no finite "
+            f"maximum; read the linear probability model, which uses every team."
+        )
+
     @property
     def std_errors(self) -> pd.Series:
         return pd.Series(np.sqrt(np.diag(self.cov)), index=self.params.index)
@@ -64,7 +85,10 @@ class ThresholdResults(Results):
         effect = self.lpm.effect(self.driver, self.change, self.confidence_level)
         rows = [{"model": "linear probability (fixed effects)", "term": self.driver, **effect.drop(["term", "change"]).to_dict(), "n_rows": self.lpm.n_rows, "n_teams": self.lpm.n_teams}]
         if self.logit is not None and not self.logit.converged:
-            rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams, "note": "did not converge: no estimate reported"})
+            rows.append(
+                {"model": "conditional logit (average marginal effect)", "term": self.driver, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams,
+                 "note": f"did not converge, no estimate reported: {self.logit.n_teams} informative teams; see the notes"}
+            )
         elif self.logit is not None:
             est, se = self.logit.ame, self.logit.ame_std_error
             rows.append({"model": "conditional logit (average marginal effect)", "term": self.driver, "estimate": est, "std_error": se, "conf_low": est - z * se, "conf_high": est + z * se, "p_value": float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan, "n_rows": self.logit.n_rows, "n_teams": self.logit.n_teams})
