@@ -45,7 +45,7 @@ def describe_step(context: StepContext) -> StepOutput:
     else:
         context.progress("  no habit items in the data: the share of habits improved is not computed")
     out.headline = {"share_habits_improved": share, "n_rows": panel.n_rows, "n_teams": len(panel.teams), "n_regions": len(panel.regions)}
-    out.sections.append(Section("The three families over time", figures=("trajectories",), tables=(TableItem("region_ranking", 2),)))
+    out.sections.append(Section("The three families over time", figures=("trajectories",), tables=(TableItem("region_ranking", 2, percent=("share_above_last",)),)))
     return out
 
 
@@ -159,7 +159,7 @@ def _revenue_part(context: StepContext, fit, out: StepOutput, options: dict) -> 
     if not revenue_fit.converged:
         out.status = "not_converged"
     out.sections.append(
-        Section("Revenue lift (Bayesian)", sentences=(lift.sentence(), *lift.notes(), f"Revenue model: {revenue_fit.diagnostics.message()}"), figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 0), TableItem("bayes_revenue_summary")))
+        Section("Revenue lift (Bayesian)", sentences=(lift.sentence(), *lift.notes(), f"Revenue model: {revenue_fit.diagnostics.message()}"), figures=("revenue_lift",), tables=(TableItem("revenue_lift_region", 2, currency=("mean", "median", "hdi_low", "hdi_high")), TableItem("bayes_revenue_summary")))
     )
 
 

@@ -31,10 +31,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class TableItem:
-    """A table of a section: the file stem under ``tables/`` and the digits to show."""
+    """A table of a section: the file stem under ``tables/``, the digits to show, and the columns shown as money or percentages."""
 
     name: str
     digits: int = 3
+    currency: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

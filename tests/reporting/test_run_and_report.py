@@ -117,6 +117,8 @@ def test_report_shows_every_line_of_the_executive_summary(finished):
         assert plain in text, plain
     for banner in summary.banners:
         assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", banner)).split()) in text
+    regions = pd.read_csv(out / "tables" / "revenue_lift_region.csv")
+    assert all(f"${value:,.0f}" in text for value in regions["mean"])  # money as currency in the tables too, never 98243.0
 
 
 def test_both_convergence_banners_and_the_revenue_banner():
