@@ -86,7 +86,7 @@ def _region_offsets(meta: dict, priors: Priors, unit: float):
     """Region intercept offsets (and varying-slope offsets when pooled), zero-sum over regions, centred or not as ``meta["team_effects"]`` says."""
     structure, geometry = meta["region_effects"], meta["team_effects"]
     if structure == "none":
-        return pm.math.zeros(1), None
+        return pm.math.zeros(len(meta["regions"])), None  # one zero per region: team_region indexes it
     if structure == "fixed":
         return pm.ZeroSumNormal("region_intercept_offset", sigma=priors.region_fixed_sigma * unit, dims="region"), None
     region_a = _region_values("region_intercept_offset", pm.HalfNormal("region_sd", priors.region_sd * unit), geometry.get("region intercept", "non-centred"))

@@ -34,7 +34,7 @@ def _hand_written(frame, name: str, centre: float, unit: float, bounds, extra_co
         alpha = pm.Normal("intercept", centre, 2.0 * unit)
         beta = pm.Normal("beta", 0.0, 1.0 * unit)
         team_sd = pm.HalfNormal("team_sd", 0.5 * unit)
-        a = pm.Normal("a", alpha, team_sd, shape=team.max() + 1)
+        a = pm.Normal("a", alpha, team_sd, shape=int(team.max()) + 1)
         eta = a[team] + beta * x
         if name in ("censored_normal", "normal", "lognormal"):
             sigma = pm.HalfNormal("sigma", 1.0 * unit)
