@@ -28,6 +28,7 @@ from bstate_stats.errors import (
 # Public names and the module each lives in, imported on first use (PEP 562): `bstate-stats --help` and
 # `validate` do not pay for PyMC, pyfixest or matplotlib.
 _LAZY = {
+    **dict.fromkeys(["CorrelationResults", "within_team_correlations"], "bstate_stats.models.correlations"),
     **dict.fromkeys(
         ["ComparisonTable", "FixedEffectsResults", "FixedEffectsSpec", "SpecificationTest", "compare", "fixed_effects", "hausman", "mundlak", "team_effects_f_test"],
         "bstate_stats.models.fixed_effects",
@@ -45,6 +46,7 @@ _SUBMODULES = {"simulate": "bstate_stats.simulate"}
 
 if TYPE_CHECKING:  # the same names for type checkers and editors
     from bstate_stats import simulate
+    from bstate_stats.models.correlations import CorrelationResults, within_team_correlations
     from bstate_stats.models.fixed_effects import (
         ComparisonTable,
         FixedEffectsResults,
@@ -95,6 +97,7 @@ __all__ = [
     "ColumnMapping",
     "ComparisonTable",
     "ConfigError",
+    "CorrelationResults",
     "BStateWarning",
     "EstimationWarning",
     "ExclusionLedger",
@@ -121,6 +124,7 @@ __all__ = [
     "revenue_model",
     "team_effects_f_test",
     "threshold_model",
+    "within_team_correlations",
     "ModelFrame",
     "OutputError",
     "Panel",

@@ -49,3 +49,13 @@ def test_old_config_keys_are_read_under_their_new_names():
 def test_old_and_new_config_key_together_is_a_config_error():
     with warnings.catch_warnings(), pytest.raises(bs.ConfigError, match="level and confidence_level both given"):
         config_from_dict({"fixed_effects": {"level": 0.9, "confidence_level": 0.9}})
+
+
+def test_a_family_that_kept_its_name_does_not_warn(panel):
+    """family="normal" (the revenue model's) is a current name: no RenamedWarning; only the old "censored" warns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bs.RenamedWarning)
+        with pytest.raises(bs.SpecificationError):  # stops at the spec check, before any sampling
+            bs.hierarchical(panel, "csat", ["habit_index"], random_seed=1, family="normal", draws=0)
+    with pytest.warns(bs.RenamedWarning, match="family='censored' is now 'censored_normal'"), pytest.raises(bs.SpecificationError):
+        bs.hierarchical(panel, "csat", ["habit_index"], random_seed=1, family="censored", draws=0)

@@ -32,3 +32,20 @@ def plot_description(description) -> Figure:
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def plot_employees_improved(table) -> Figure:
+    """Share of employees reporting improved relationships per period: the organisation in black, each region in colour."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for (level, region), block in table.groupby(["level", "region"], sort=False):
+        organisation = level == "organisation"
+        ax.plot(block["period"].astype(str), block["share_improved"], color="black" if organisation else None, lw=2.2 if organisation else 1.2, label="organisation" if organisation else str(region))
+    labels = table.loc[table["level"] == "organisation", "period"].astype(str).tolist()
+    ticks = list(range(0, len(labels), max(1, len(labels) // 6)))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=8, rotation=30)
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_ylabel("employees reporting\nimproved relationships")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

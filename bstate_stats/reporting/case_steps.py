@@ -8,15 +8,19 @@ writes them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
+from bstate_stats.errors import ConfigError
+from bstate_stats.models.correlations import within_team_correlations
 from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
 from bstate_stats.models.hierarchical import hierarchical
 from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
 
-CASE_STEPS = ("describe", "fixed_effects", "threshold", "revenue", "hierarchical")
+CASE_STEPS = ("describe", "correlations", "fixed_effects", "threshold", "revenue", "hierarchical")
 
 
 def _fe_options(context: StepContext) -> dict:
@@ -26,7 +30,7 @@ def _fe_options(context: StepContext) -> dict:
 
 @register_step("describe", description="describing the panel")
 def describe_step(context: StepContext) -> StepOutput:
-    """Trajectories of the three families, the share at or above the threshold by region, habits improved."""
+    """Trajectories of the three families, each satisfaction item at the threshold, habits improved, employees seeing better relationships."""
     panel, m = context.panel, context.config.model
     description = panel.describe(outcome=m.outcome, threshold=m.threshold)
     out = StepOutput(
@@ -44,9 +48,93 @@ def describe_step(context: StepContext) -> StepOutput:
         share = float(improved.attrs["overall_share"])
     else:
         context.progress("  no habit items in the data: the share of habits improved is not computed")
-    out.headline = {"share_habits_improved": share, "n_rows": panel.n_rows, "n_teams": len(panel.teams), "n_regions": len(panel.regions)}
+    out.headline = {"threshold": m.threshold, "share_habits_improved": share, "n_rows": panel.n_rows, "n_teams": len(panel.teams), "n_regions": len(panel.regions)}
     out.sections.append(Section("The three families over time", figures=("trajectories",), tables=(TableItem("region_ranking", 2, percent=("share_above_last",)),)))
+    _items_part(description, out)
+    _employees_part(description, out)
     return out
+
+
+def _items_part(description, out: StepOutput) -> None:
+    """Each satisfaction item (the outcome and its ``{outcome}_*`` items) against the threshold: table, headline, section."""
+    items, threshold = description.items, description.threshold
+    out.tables["satisfaction_items"] = items
+    out.headline |= {"items_last_period": str(items["last_period"].iloc[0]), "items_mean_last": dict(zip(items["item"], items["mean_last"].astype(float)))}
+    sentences = [
+        f"In {row.last_period}, {row.item} averages {row.mean_last:.2f} across the organisation (from {row.mean_first:.2f} in {row.first_period}); "
+        f"{row.share_teams_above:.0%} of teams are at or above {threshold:g}."
+        for row in items.itertuples()
+    ]
+    tables = [TableItem("satisfaction_items", 2, percent=("share_teams_above",))]
+    if not description.items_by_region.empty:
+        by_region = description.items_by_region
+        out.tables["satisfaction_items_region"] = by_region
+        every_item = by_region.groupby("region")["at_or_above"].all()
+        out.headline |= {"items_best_region": dict(zip(items["item"], items["best_region"].astype(str))), "n_regions_all_items_above": int(every_item.sum())}
+        sentences.append(f"{int(every_item.sum())} of {len(every_item)} regions average at or above {threshold:g} on every item: {', '.join(map(str, every_item[every_item].index)) or 'none'}.")
+        tables.append(TableItem("satisfaction_items_region", 2, percent=("share_teams_above",)))
+    out.sections.append(Section(f"Satisfaction items against {threshold:g}", sentences=tuple(sentences), tables=tuple(tables)))
+
+
+def _employees_part(description, out: StepOutput) -> None:
+    """The share of employees reporting improved relationships, by region and period: tables, figure, headline, section."""
+    table = description.employees_improved
+    if table.empty:
+        return
+    table = table.astype({"period": str})
+    organisation = table[table["level"] == "organisation"]
+    first, last = organisation.iloc[0], organisation.iloc[-1]
+    out.tables["employees_improved"] = table
+    out.figures["employees_improved"] = description.plot_employees_improved()
+    out.headline |= {
+        "employees_first_period": first["period"], "employees_last_period": last["period"],
+        "employees_improved_first": float(first["share_improved"]), "employees_improved_last": float(last["share_improved"]),
+    }
+    sentence = f"In {last['period']}, {last['share_improved']:.0%} of the employees who answered report improved relationships between their team and others ({first['share_improved']:.0%} in {first['period']})."
+    regions = table[(table["level"] == "region") & (table["period"] == last["period"])].sort_values("share_improved")
+    tables: tuple[TableItem, ...] = ()
+    if len(regions):
+        low, high = regions.iloc[0], regions.iloc[-1]
+        out.headline |= {"employees_improved_low": float(low["share_improved"]), "employees_improved_low_region": str(low["region"]),
+                         "employees_improved_high": float(high["share_improved"]), "employees_improved_high_region": str(high["region"])}
+        sentence += f" By region: from {low['share_improved']:.0%} ({low['region']}) to {high['share_improved']:.0%} ({high['region']})."
+        start = table[(table["level"] == "region") & (table["period"] == first["period"])].set_index("region")["share_improved"]
+        out.tables["employees_improved_region"] = regions.set_index("region").assign(share_improved_first=start).reset_index()[["region", "n_teams", "n_respondents", "share_improved_first", "share_improved"]]
+        tables = (TableItem("employees_improved_region", 2, percent=("share_improved_first", "share_improved")),)
+    out.sections.append(Section("Employees seeing better relationships", sentences=(sentence,), figures=("employees_improved",), tables=tables))
+
+
+@dataclass(frozen=True)
+class CorrelationOptions:
+    """Options of a ``kind = "correlations"`` entry: team-bootstrap replicates, and whether period means are removed too."""
+
+    bootstrap_reps: int = 999
+    period_effects: bool = False
+
+    def __post_init__(self) -> None:
+        if self.bootstrap_reps < 2:
+            raise ConfigError(f"[[analysis]] kind = \"correlations\": bootstrap_reps = {self.bootstrap_reps}: at least 2 (199 or more for a 95% interval)")
+
+
+@register_step("correlations", description="within-team correlations of the three families", options=CorrelationOptions)
+def correlations_step(context: StepContext) -> StepOutput:
+    """How the outcome, habits and relationships move together within teams, same period and one period apart."""
+    panel, m, options = context.panel, context.config.model, context.options
+    columns = [c for c in (m.outcome, *m.drivers) if c in panel.data]
+    fit = within_team_correlations(panel, columns, lags=(0, 1), bootstrap_reps=options.bootstrap_reps, period_effects=options.period_effects,
+                                   seed=context.config.seeds.bootstrap, confidence_level=context.config.fixed_effects.confidence_level)
+    table = fit.summary()
+    lead = table[(table["lag"] == 0) & (table["x"] == m.outcome) & (table["y"] == m.drivers[0])]
+    lagged = table[(table["lag"] == 1) & (table["x"] == m.drivers[0]) & (table["y"] == m.outcome)]
+    headline: dict[str, float] = {}
+    for prefix, rows in (("corr", lead), ("corr_lag1", lagged)):
+        if len(rows):
+            row = rows.iloc[0]
+            headline |= {prefix: float(row["estimate"]), f"{prefix}_low": float(row["conf_low"]), f"{prefix}_high": float(row["conf_high"])}
+    return StepOutput(
+        tables={"correlations": table}, figures={"correlations": fit.plot()}, headline=headline | {"corr_pair": [m.outcome, m.drivers[0]], "corr_confidence_level": fit.confidence_level},
+        sections=[Section("How the three families move together within teams", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("correlations", 3),), figures=("correlations",))],
+    )
 
 
 @register_step("fixed_effects", description="fixed effects within teams")

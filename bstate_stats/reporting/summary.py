@@ -79,7 +79,7 @@ def executive_summary(h: Mapping[str, Any]) -> ExecutiveSummary:
     ExecutiveSummary
         Convergence banners and bullet points, every number taken from ``h``.
     """
-    lines = [*_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_data_lines(h)]
+    lines = [*_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h)]
     return ExecutiveSummary(convergence_banners(h), tuple(lines))
 
 
@@ -133,3 +133,34 @@ def _data_lines(h: Mapping[str, Any]) -> list[str]:
     share = h.get("share_habits_improved")
     improved = "No habit items in the data" if share is None else f"{share:.0%} of habit items improved between each team's first and last period"
     return [f"- {improved}. Data: {h['n_rows']} team-periods, {h['n_teams']} teams in {h['n_regions']} regions."]
+
+
+def _item_lines(h: Mapping[str, Any]) -> list[str]:
+    if "items_mean_last" not in h:
+        return []
+    means = ", ".join(f"{item} {mean:.2f}" for item, mean in h["items_mean_last"].items())
+    line = f"- Satisfaction in {h['items_last_period']} (organisation means): {means}; threshold {h['threshold']:g}."
+    if "items_best_region" in h:
+        best = list(h["items_best_region"].values())
+        leader = max(set(best), key=best.count)
+        line += f" {leader} is the best region on {best.count(leader)} of {len(best)} items; {h['n_regions_all_items_above']} of {h['n_regions']} regions average at or above {h['threshold']:g} on every item."
+    return [line]
+
+
+def _employee_lines(h: Mapping[str, Any]) -> list[str]:
+    if "employees_improved_last" not in h:
+        return []
+    line = f"- {h['employees_improved_last']:.0%} of employees report better relationships between their team and others in {h['employees_last_period']} ({h['employees_improved_first']:.0%} in {h['employees_first_period']})"
+    if "employees_improved_low" in h:
+        line += f"; by region {h['employees_improved_low']:.0%}–{h['employees_improved_high']:.0%} ({h['employees_improved_low_region']} to {h['employees_improved_high_region']})"
+    return [line + "."]
+
+
+def _correlation_lines(h: Mapping[str, Any]) -> list[str]:
+    if "corr" not in h:
+        return []
+    outcome, habit = h["corr_pair"]
+    line = f"- Within teams, {outcome} and {habit} move together: r = {h['corr']:.2f} ({h['corr_confidence_level']:.0%} interval {h['corr_low']:.2f} to {h['corr_high']:.2f})"
+    if "corr_lag1" in h:
+        line += f"; {habit} one period earlier: r = {h['corr_lag1']:.2f} ({h['corr_lag1_low']:.2f} to {h['corr_lag1_high']:.2f})"
+    return [line + "."]

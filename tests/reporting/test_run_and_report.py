@@ -102,6 +102,19 @@ def test_every_headline_number_equals_its_table(finished, data_dir):
     assert (h["n_rows"], h["n_teams"], h["n_regions"]) == (panel.n_rows, len(panel.teams), len(panel.regions))
     diagnostics = pd.read_csv(tables / "bayes_diagnostics.csv")
     assert h["converged"] == bool(diagnostics["ok"].all())
+    items = pd.read_csv(tables / "satisfaction_items.csv").set_index("item")
+    assert h["items_mean_last"] == pytest.approx(items["mean_last"].to_dict(), rel=1e-9) and h["items_best_region"] == items["best_region"].to_dict()
+    every_item = pd.read_csv(tables / "satisfaction_items_region.csv").groupby("region")["at_or_above"].all()
+    assert h["n_regions_all_items_above"] == every_item.sum()
+    employees = pd.read_csv(tables / "employees_improved.csv", dtype={"period": str})
+    organisation = employees[employees["level"] == "organisation"]
+    assert (h["employees_improved_first"], h["employees_improved_last"]) == pytest.approx((organisation["share_improved"].iloc[0], organisation["share_improved"].iloc[-1]), rel=1e-9)
+    last_regions = employees[(employees["level"] == "region") & (employees["period"] == h["employees_last_period"])].set_index("region")["share_improved"]
+    assert (h["employees_improved_low"], h["employees_improved_high"]) == pytest.approx((last_regions.min(), last_regions.max()), rel=1e-9)
+    assert (h["employees_improved_low_region"], h["employees_improved_high_region"]) == (last_regions.idxmin(), last_regions.idxmax())
+    correlations = pd.read_csv(tables / "correlations.csv").set_index("term")
+    assert [h["corr"], h["corr_low"], h["corr_high"]] == pytest.approx(correlations.loc["csat ~ habit_index", ["estimate", "conf_low", "conf_high"]].tolist(), rel=1e-9)
+    assert h["corr_lag1"] == pytest.approx(correlations.loc["habit_index[t-1] ~ csat", "estimate"], rel=1e-9)
 
 
 def test_report_shows_every_line_of_the_executive_summary(finished):
@@ -111,7 +124,7 @@ def test_report_shows_every_line_of_the_executive_summary(finished):
     out, _ = finished
     text = _report_text(out)
     summary = executive_summary(json.loads((out / "headline.json").read_text()))
-    assert len(summary.lines) >= 5
+    assert len(summary.lines) >= 8  # effects, required change, revenue, items, habits, employees, correlations
     for line in summary.lines:
         plain = " ".join(line.removeprefix("- ").replace("**", "").replace("\\$", "$").split())
         assert plain in text, plain
@@ -119,6 +132,10 @@ def test_report_shows_every_line_of_the_executive_summary(finished):
         assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", banner)).split()) in text
     regions = pd.read_csv(out / "tables" / "revenue_lift_region.csv")
     assert all(f"${value:,.0f}" in text for value in regions["mean"])  # money as currency in the tables too, never 98243.0
+    for section in ("Satisfaction items against 8", "Employees seeing better relationships", "How the three families move together within teams"):
+        assert section in text, section
+    employees = pd.read_csv(out / "tables" / "employees_improved_region.csv")
+    assert all(f"{value:.0%}" in text for value in employees["share_improved"])  # shares as percentages in the region table
 
 
 def test_both_convergence_banners_and_the_revenue_banner():

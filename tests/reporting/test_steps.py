@@ -54,7 +54,7 @@ def test_a_registered_step_runs_and_reports(toy, data_dir, tmp_path):
     expected = pd.read_csv(data_dir / "deliverables.csv").groupby("team")["fcr"].mean() * 100
     pd.testing.assert_series_equal(table.set_index("team")["mean"], expected.rename("mean"), check_exact=False, rtol=1e-9)
     assert outcome.headline["toy_max"] == pytest.approx(expected.max())
-    assert [s["title"] for s in json.loads((out / "sections.json").read_text())] == ["Data validation", "The three families over time", "Toy family: team means"]
+    assert [s["title"] for s in json.loads((out / "sections.json").read_text())] == ["Data validation", "The three families over time", "Satisfaction items against 8", "Employees seeing better relationships", "Toy family: team means"]
     assert json.loads((out / "manifest.json").read_text())["config"]["analysis"][1] == {"kind": "toy_means", "column": "fcr", "scale": 100.0}
     render_report(out)
     text = html.unescape(re.sub(r"<[^>]+>", " ", (out / "report.html").read_text()))
@@ -80,7 +80,14 @@ def test_registration_is_undone_after_a_test():
 
 
 def test_default_steps_are_the_case_study():
-    assert [e.kind for e in config_from_dict({}).analysis] == ["describe", "fixed_effects", "threshold", "revenue", "hierarchical"]
-    assert [e.kind for e in config_from_dict({"hierarchical": {"enabled": False}}).analysis] == ["describe", "fixed_effects", "threshold", "revenue"]
+    assert [e.kind for e in config_from_dict({}).analysis] == ["describe", "correlations", "fixed_effects", "threshold", "revenue", "hierarchical"]
+    assert [e.kind for e in config_from_dict({"hierarchical": {"enabled": False}}).analysis] == ["describe", "correlations", "fixed_effects", "threshold", "revenue"]
     with pytest.raises(bs.ConfigError, match="enabled = false"):
         config_from_dict({"hierarchical": {"enabled": False}, "analysis": [{"kind": "hierarchical"}]})
+
+
+def test_correlation_step_options_are_checked_before_any_data_are_read():
+    config = config_from_dict({"analysis": [{"kind": "correlations", "bootstrap_reps": 199, "period_effects": True}]})
+    assert config.analysis[0].options.period_effects is True and config.analysis[0].options.bootstrap_reps == 199
+    with pytest.raises(bs.ConfigError, match="bootstrap_reps = 1: at least 2"):
+        config_from_dict({"analysis": [{"kind": "correlations", "bootstrap_reps": 1}]})

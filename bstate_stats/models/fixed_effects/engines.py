@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
+from bstate_stats.errors import SpecificationError
 from bstate_stats.models.fixed_effects.spec import Cluster, FixedEffectsSpec
 
 
@@ -96,3 +97,25 @@ def random_effects_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str]
     fitted = pd.Series(frame[list(drivers)].to_numpy() @ result.params[list(drivers)].to_numpy(), index=frame.index)
     theta = result.theta
     return Fit(result.params[keep], result.cov.loc[keep, keep], df, n_clusters, fitted, None, {"theta": float(np.asarray(theta).mean()), "variance_decomposition": result.variance_decomposition.to_dict(), "linearmodels": result})
+
+
+def demean_two_way(values: np.ndarray, team: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """Columns of ``values`` with team and period means swept out (pyfixest's alternating projections; exact for unbalanced panels).
+
+    Parameters
+    ----------
+    values
+        Array of shape (rows, columns).
+    team, period
+        Integer codes of each row's team and period.
+
+    Returns
+    -------
+    ndarray
+        The residuals of each column on team and period dummies.
+    """
+    codes = np.column_stack([team, period]).astype(np.uint64)
+    demeaned, converged = pf.estimation.demean(np.asarray(values, dtype=np.float64), codes, np.ones(len(values)), tol=1e-10)
+    if not converged:  # pragma: no cover - alternating projections converge on any connected panel this size
+        raise SpecificationError("two-way demeaning (team and period means) did not converge: is the panel connected?")
+    return demeaned
