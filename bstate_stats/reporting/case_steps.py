@@ -193,7 +193,10 @@ def revenue_step(context: StepContext) -> StepOutput:
     return StepOutput(
         tables={"revenue": revenue.summary(), "habit_to_revenue": chain.summary()},
         headline={"chain_lift": chain.estimate, "chain_conf_low": low, "chain_conf_high": high, "revenue_lift_pct": float(revenue.lift["estimate"] * 100)},
-        sections=[Section("Revenue lift (fixed effects)", sentences=tuple(chain.notes()), tables=(TableItem("revenue", 4), TableItem("habit_to_revenue", 3)))],
+        sections=[Section("Revenue lift (fixed effects)", sentences=tuple(chain.notes()), tables=(
+            TableItem("revenue", 4, rows=((revenue.summary()["term"].iloc[-1], "percent"),)),
+            TableItem("habit_to_revenue", 3, rows=(("annual revenue lift", "currency"), *((label, "percent") for label in chain.components if label.startswith("share")))),
+        ))],
     )
 
 

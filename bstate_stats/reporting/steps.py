@@ -31,12 +31,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class TableItem:
-    """A table of a section: the file stem under ``tables/``, the digits to show, and the columns shown as money or percentages."""
+    """A table of a section: the file stem under ``tables/``, the digits to show, the columns shown as money or percentages,
+    and rows (by their first column's label) whose numbers are all money or all percentages, as ``(label, "currency" | "percent")``."""
 
     name: str
     digits: int = 3
     currency: tuple[str, ...] = ()
     percent: tuple[str, ...] = ()
+    rows: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

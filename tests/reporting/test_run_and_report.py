@@ -132,6 +132,12 @@ def test_report_shows_every_line_of_the_executive_summary(finished):
         assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", banner)).split()) in text
     regions = pd.read_csv(out / "tables" / "revenue_lift_region.csv")
     assert all(f"${value:,.0f}" in text for value in regions["mean"])  # money as currency in the tables too, never 98243.0
+    chain = pd.read_csv(out / "tables" / "habit_to_revenue.csv").set_index("quantity")
+    lift = chain.loc["annual revenue lift"]
+    assert all(f"${lift[c]:,.0f}" in text for c in ("estimate", "conf_low", "conf_high"))  # a money row of a mixed table
+    assert f"{chain.loc['share at or above threshold (window, before)', 'estimate']:.0%}" in text
+    relative = pd.read_csv(out / "tables" / "revenue.csv").iloc[-1]
+    assert f"{relative['estimate']:.0%}" in text  # exp(b) - 1 as a percentage
     for section in ("Satisfaction items against 8", "Employees seeing better relationships", "How the three families move together within teams"):
         assert section in text, section
     employees = pd.read_csv(out / "tables" / "employees_improved_region.csv")
