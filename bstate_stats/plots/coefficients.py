@@ -18,7 +18,8 @@ def plot_coefficients(summary: pd.DataFrame, *, title: str = "", change: float =
     y = range(len(table))
     estimate = table["estimate"] * change
     ends = pd.concat([table["conf_low"] * change, table["conf_high"] * change], axis=1)  # a negative change swaps the ends
-    ax.errorbar(estimate, list(y), xerr=[estimate - ends.min(axis=1), ends.max(axis=1) - estimate], fmt="o", color="#1f4e79", capsize=4)
+    below, above = (estimate - ends.min(axis=1)).clip(lower=0).fillna(0), (ends.max(axis=1) - estimate).clip(lower=0).fillna(0)  # no interval, or one beside the estimate
+    ax.errorbar(estimate, list(y), xerr=[below, above], fmt="o", color="#1f4e79", capsize=4)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(list(y), table["term"])
     ax.set_xlabel(xlabel or "estimate" + (f" per {change:+g} units" if change != 1 else ""))

@@ -8,7 +8,7 @@ writes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -16,11 +16,12 @@ from bstate_stats.errors import ConfigError
 from bstate_stats.models.correlations import within_team_correlations
 from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
 from bstate_stats.models.hierarchical import hierarchical
+from bstate_stats.models.importance import relative_importance
 from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
 
-CASE_STEPS = ("describe", "correlations", "fixed_effects", "threshold", "revenue", "hierarchical")
+CASE_STEPS = ("describe", "correlations", "importance", "fixed_effects", "threshold", "revenue", "hierarchical")
 
 
 def _fe_options(context: StepContext) -> dict:
@@ -120,7 +121,7 @@ class CorrelationOptions:
 def correlations_step(context: StepContext) -> StepOutput:
     """How the outcome, habits and relationships move together within teams, same period and one period apart."""
     panel, m, options = context.panel, context.config.model, context.options
-    columns = [c for c in (m.outcome, *m.drivers) if c in panel.data]
+    columns = list(dict.fromkeys(c for c in (m.outcome, *m.drivers) if c in panel.data))
     fit = within_team_correlations(panel, columns, lags=(0, 1), bootstrap_reps=options.bootstrap_reps, period_effects=options.period_effects,
                                    seed=context.config.seeds.bootstrap, confidence_level=context.config.fixed_effects.confidence_level)
     table = fit.summary()
@@ -134,6 +135,31 @@ def correlations_step(context: StepContext) -> StepOutput:
     return StepOutput(
         tables={"correlations": table}, figures={"correlations": fit.plot()}, headline=headline | {"corr_pair": [m.outcome, m.drivers[0]], "corr_confidence_level": fit.confidence_level},
         sections=[Section("How the three families move together within teams", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("correlations", 3),), figures=("correlations",))],
+    )
+
+
+@dataclass(frozen=True)
+class ImportanceOptions:
+    """Options of a ``kind = "importance"`` entry: the drivers to rank (default: the model's drivers and every operational metric), effects, replicates, top k."""
+
+    drivers: list = field(default_factory=list)
+    effects: str = "twoway"
+    bootstrap_reps: int = 999
+    top_k: int = 1
+
+
+@register_step("importance", description="which drivers and metrics matter (relative importance)", options=ImportanceOptions)
+def importance_step(context: StepContext) -> StepOutput:
+    """Shapley (LMG) shares of the outcome's within-team R²: habits, relationships and the internal metrics ranked, with intervals."""
+    panel, m, options = context.panel, context.config.model, context.options
+    drivers = list(options.drivers) or list(dict.fromkeys([*m.drivers, *(c for c in panel.columns_with_role("operational") if c != m.outcome)]))
+    fit = relative_importance(panel, m.outcome, drivers, effects=options.effects, bootstrap_reps=options.bootstrap_reps, top_k=options.top_k, seed=context.config.seeds.bootstrap,
+                              confidence_level=context.config.fixed_effects.confidence_level)
+    table = fit.summary()
+    return StepOutput(
+        tables={"importance": table}, figures={"importance": fit.plot()}, headline={"importance_top": str(table["term"].iloc[0]), "importance_top_share": float(table["share_of_r2"].iloc[0]),
+                                                                                    "importance_r2": fit.r2_within, "importance_top_prob": float(table["prob_top_k"].iloc[0])},
+        sections=[Section(f"Which drivers and metrics matter for {m.outcome}", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("importance", 3, percent=("share_of_r2", "prob_top_k")),), figures=("importance",))],
     )
 
 

@@ -79,7 +79,7 @@ def executive_summary(h: Mapping[str, Any]) -> ExecutiveSummary:
     ExecutiveSummary
         Convergence banners and bullet points, every number taken from ``h``.
     """
-    lines = [*_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h)]
+    lines = [*_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h)]
     return ExecutiveSummary(convergence_banners(h), tuple(lines))
 
 
@@ -164,3 +164,12 @@ def _correlation_lines(h: Mapping[str, Any]) -> list[str]:
     if "corr_lag1" in h:
         line += f"; {habit} one period earlier: r = {h['corr_lag1']:.2f} ({h['corr_lag1_low']:.2f} to {h['corr_lag1_high']:.2f})"
     return [line + "."]
+
+
+def _importance_lines(h: Mapping[str, Any]) -> list[str]:
+    if "importance_top" not in h:
+        return []
+    return [
+        f"- Of what the drivers and metrics explain of satisfaction within teams (R² = {h['importance_r2']:.2f}), {h['importance_top']} accounts for the largest part "
+        f"({h['importance_top_share']:.0%}; first in {h['importance_top_prob']:.0%} of bootstrap replicates)."
+    ]

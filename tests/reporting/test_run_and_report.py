@@ -115,6 +115,10 @@ def test_every_headline_number_equals_its_table(finished, data_dir):
     correlations = pd.read_csv(tables / "correlations.csv").set_index("term")
     assert [h["corr"], h["corr_low"], h["corr_high"]] == pytest.approx(correlations.loc["csat ~ habit_index", ["estimate", "conf_low", "conf_high"]].tolist(), rel=1e-9)
     assert h["corr_lag1"] == pytest.approx(correlations.loc["habit_index[t-1] ~ csat", "estimate"], rel=1e-9)
+    importance = pd.read_csv(tables / "importance.csv")
+    assert h["importance_top"] == importance["term"].iloc[0] and h["importance_r2"] == pytest.approx(importance["estimate"].sum(), rel=1e-9)
+    assert (h["importance_top_share"], h["importance_top_prob"]) == pytest.approx((importance["share_of_r2"].iloc[0], importance["prob_top_k"].iloc[0]), rel=1e-9)
+    assert set(importance["term"]) == {"habit_index", "relationship_index", "service_level", "handle_time", "fcr", "churn"}  # default: model drivers and every operational metric
 
 
 def test_report_shows_every_line_of_the_executive_summary(finished):
@@ -138,7 +142,7 @@ def test_report_shows_every_line_of_the_executive_summary(finished):
     assert f"{chain.loc['share at or above threshold (window, before)', 'estimate']:.0%}" in text
     relative = pd.read_csv(out / "tables" / "revenue.csv").iloc[-1]
     assert f"{relative['estimate']:.0%}" in text  # exp(b) - 1 as a percentage
-    for section in ("Satisfaction items against 8", "Employees seeing better relationships", "How the three families move together within teams"):
+    for section in ("Satisfaction items against 8", "Employees seeing better relationships", "How the three families move together within teams", "Which drivers and metrics matter for csat"):
         assert section in text, section
     employees = pd.read_csv(out / "tables" / "employees_improved_region.csv")
     assert all(f"{value:.0%}" in text for value in employees["share_improved"])  # shares as percentages in the region table

@@ -93,6 +93,8 @@ def _check(panel: Panel, columns: list[str], lags: Sequence[int], confidence_lev
     missing = [c for c in columns if c not in panel.data]
     if missing:
         raise ColumnError(f"cannot correlate {', '.join(missing)}: not in the panel (columns: {', '.join(map(str, panel.data.columns))})")
+    if len(set(columns)) < len(columns):
+        raise SpecificationError(f"a column is listed twice: {columns}; a column's correlation with itself is 1 and says nothing")
     if len(columns) < 2:
         raise SpecificationError(f"within-team correlations need at least two columns, got {columns}")
     if any(int(lag) != lag or lag < 0 for lag in lags) or not lags:

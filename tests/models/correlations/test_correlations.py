@@ -89,3 +89,8 @@ def test_same_seed_same_intervals_and_errors_name_the_problem():
         within_team_correlations(panel, ["x", "y"], lags=(-1,))
     with pytest.raises(bs.SpecificationError, match="at least two columns"):
         within_team_correlations(panel, ["x"])
+
+
+def test_a_column_listed_twice_is_refused():
+    with pytest.raises(bs.SpecificationError, match="listed twice"):
+        within_team_correlations(simulated_panel(5, n_teams=4, n_periods=4), ["x", "x", "y"])
