@@ -33,8 +33,8 @@ class PanelDescription:
     items
         Per item of the outcome (the outcome itself and every ``{outcome}_*``
         column, e.g. ``csat_right_person``): the organisation's mean in the
-        first and last period, the share of teams at or above the threshold
-        in the last period, how many regions average at or above it, and the
+        first and last period with values, the teams scored in the last one
+        and the share of them at or above the threshold, how many regions average at or above it, and the
         best region.
     items_by_region
         Per region and item: the last-period mean, the share of its teams at
@@ -100,7 +100,7 @@ def _items_at_threshold(data: pd.DataFrame, items: list[str], threshold: float, 
         first, last = scored[scored["t"] == scored["t"].min()], scored[scored["t"] == scored["t"].max()]
         row = {
             "item": item, "first_period": panel.period_label(first["t"].iloc[0]), "last_period": panel.period_label(last["t"].iloc[0]),
-            "mean_first": first[item].mean(), "mean_last": last[item].mean(), "share_teams_above": (last[item] >= threshold).mean(),
+            "mean_first": first[item].mean(), "mean_last": last[item].mean(), "n_teams_last": last["team"].nunique(), "share_teams_above": (last[item] >= threshold).mean(),
         }
         if panel.has_regions:
             regions = last.groupby("region")[item].agg(mean_last="mean", share_teams_above=lambda v: (v >= threshold).mean(), n_teams="size")

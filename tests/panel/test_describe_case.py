@@ -60,3 +60,11 @@ def test_an_item_column_without_values_is_left_out():
     tables["deliverables"] = tables["deliverables"].assign(csat_empty=np.nan)
     items = bs.Panel.from_frames(**tables).describe(outcome="csat").items
     assert "csat_empty" not in set(items["item"]) and "csat" in set(items["item"])
+
+
+def test_items_count_the_teams_they_score(description):
+    raw = pd.read_csv(EXAMPLE / "deliverables.csv")
+    last = raw[raw["period"] == raw["period"].max()]
+    items = description.items.set_index("item")
+    for item in items.index:
+        assert items.loc[item, "n_teams_last"] == last.dropna(subset=[item])["team"].nunique()

@@ -106,12 +106,12 @@ def _check(panel: Panel, columns: list[str], lags: Sequence[int], confidence_lev
 
 
 def _pair_data(panel: Panel, teams: pd.Index, x: str, y: str, lag: int) -> PairData:
-    """The complete rows of one pair: x (lagged) and y, with team and period codes."""
-    x_values = panel.lagged(x, lag) if lag else panel.data[x]
-    keep = (x_values.notna() & panel.data[y].notna()).to_numpy()
-    team = teams.get_indexer(panel.data.index.get_level_values("team"))[keep]
-    period = pd.factorize(panel.data["t"].to_numpy()[keep])[0]
-    return PairData(x, y, int(lag), x_values.to_numpy(dtype=float)[keep], panel.data[y].to_numpy(dtype=float)[keep], team, period)
+    """The rows of one pair with x (lagged) and y present, through the panel's model frame, whose ledger counts the rest."""
+    frame = panel.model_frame(y, [x], lags={x: int(lag)} if lag else None)
+    data = frame.data
+    team = teams.get_indexer(data.index.get_level_values("team"))
+    period = pd.factorize(data.index.get_level_values("t"))[0]
+    return PairData(x, y, int(lag), data[frame.drivers[0]].to_numpy(dtype=float), data[y].to_numpy(dtype=float), team, period, frame.ledger)
 
 
 def _team_sums(pair: PairData, n_teams: int) -> np.ndarray:

@@ -73,13 +73,14 @@ def relative_importance(
     names = list(frame.drivers)
     _check(names, effects, confidence_level, bootstrap_reps, top_k)
     values = frame.data[[outcome, *names]].to_numpy(dtype=float)
+    _check_rows(values, frame.data.index.get_level_values("team"), names)
     team = pd.factorize(frame.data.index.get_level_values("team"))[0]
     period = pd.factorize(frame.data.index.get_level_values("t"))[0]
     n_teams = int(team.max()) + 1
     counts = np.random.default_rng(seed).multinomial(n_teams, np.full(n_teams, 1 / n_teams), size=bootstrap_reps)
     cross, replicates = _cross_products(values, team, period, counts, effects, progress)
-    lmg, rw = _decompose(cross)
-    lmg_draws, rw_draws = _decompose(replicates)
+    lmg, rw = _decompose(cross, names)
+    lmg_draws, rw_draws = _decompose(replicates, names)
     return RelativeImportanceResults(
         outcome=outcome, drivers=tuple(names), effects=effects, lmg=lmg, relative_weights=rw, lmg_draws=lmg_draws, relative_weight_draws=rw_draws,
         confidence_level=confidence_level, top_k=top_k, n_rows=len(values), n_teams=n_teams, ledger=frame.ledger, seed=seed,
@@ -108,6 +109,17 @@ def _check(names: list[str], effects: str, confidence_level: float, bootstrap_re
         raise SpecificationError(f"top_k must be between 1 and the number of drivers ({len(names)}), got {top_k}")
 
 
+def _check_rows(values: np.ndarray, teams: pd.Index, names: list[str]) -> None:
+    """Refuse data that cannot be decomposed: fewer than two teams, or a driver that never moves within a team."""
+    if teams.nunique() < 2:
+        raise SpecificationError(f"relative importance needs rows from at least two teams with every driver present; found {teams.nunique()} ({len(values)} rows)")
+    team = pd.factorize(teams)[0]
+    spread = pd.DataFrame(values[:, 1:], columns=names).groupby(team).transform(lambda column: column - column.mean()).abs().max()
+    constant = [name for name in names if not spread[name] > 1e-12]
+    if constant:
+        raise SpecificationError(f"{', '.join(constant)} never change within a team: with team effects they explain nothing and cannot be ranked")
+
+
 def _team_cross_products(values: np.ndarray, team: np.ndarray, n_teams: int) -> np.ndarray:
     """Per team, the cross-products of its team-demeaned rows (n_teams x q x q): a resampled copy of a team contributes the same."""
     sizes = np.bincount(team, minlength=n_teams)
@@ -131,7 +143,10 @@ def _two_way_replicates(values: np.ndarray, team: np.ndarray, period: np.ndarray
     return out
 
 
-def _decompose(cross: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LMG shares and relative weights of one cross-product matrix or a stack of them."""
+def _decompose(cross: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """LMG shares and relative weights of one cross-product matrix or a stack of them; collinear drivers are a SpecificationError."""
     p = cross.shape[-1] - 1
-    return shapley_shares(subset_r2(cross), p), relative_weights(cross)
+    try:
+        return shapley_shares(subset_r2(cross), p), relative_weights(cross)
+    except np.linalg.LinAlgError as error:
+        raise SpecificationError(f"the drivers {names} are collinear within teams (in the data or in a team-bootstrap sample): their shares are not identified ({error})") from error

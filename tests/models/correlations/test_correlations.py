@@ -55,6 +55,7 @@ def test_lag_skips_a_missing_period():
     gapped = bs.Panel.from_frame(frame[~((frame["team"] == "T00") & (frame["t"] == frame["t"].min() + 2))][["team", "period", "x", "y"]].astype({"period": int}), team="team", period="period", outcomes=["y"], drivers=["x"])
     table = within_team_correlations(gapped, ["x", "y"], lags=(1,), bootstrap_reps=10).summary().set_index("term")
     assert table.loc["x[t-1] ~ y", "n_rows"] == 4 * 5 - 2  # T00 loses the gap's row and the row after it
+    assert table.loc["x[t-1] ~ y", "n_rows"] + table.loc["x[t-1] ~ y", "n_excluded"] == gapped.n_rows  # every row left out is counted
 
 
 def test_recovers_known_correlations_and_their_lag_structure():

@@ -131,3 +131,15 @@ def test_errors_name_the_problem():
         relative_importance(panel, "y", ["x0", "x1"], top_k=3)
     with pytest.raises(bs.ColumnError):
         relative_importance(panel, "y", ["x0", "nope"])
+
+
+def test_drivers_that_cannot_be_ranked_are_refused_by_name():
+    panel = simulated_panel(6, n_teams=6, n_periods=5)
+    frame = panel.data.reset_index()
+    frame["fixed"] = frame["team"].map({t: k for k, t in enumerate(sorted(frame["team"].unique()))}).astype(float)  # constant within each team
+    frame["twin"] = 2 * frame["x0"]  # collinear with x0
+    wide = bs.Panel.from_frame(frame[["team", "period", "y", "x0", "x1", "fixed", "twin"]].astype({"period": int}), team="team", period="period", outcomes=["y"], drivers=["x0", "x1", "fixed", "twin"])
+    with pytest.raises(bs.SpecificationError, match="fixed never change within a team"):
+        relative_importance(wide, "y", ["x0", "fixed"], bootstrap_reps=10)
+    with pytest.raises(bs.SpecificationError, match="collinear within teams"):
+        relative_importance(wide, "y", ["x0", "twin"], effects="team", bootstrap_reps=10)
