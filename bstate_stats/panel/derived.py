@@ -33,23 +33,67 @@ def item_index(items: pd.DataFrame, scales: dict[str, str], *, min_share: float 
     """
     if items.shape[1] == 0:
         return pd.Series(np.nan, index=items.index)
-    rescaled = pd.concat({c: to_percent(items[c], scales[c]) for c in items.columns}, axis=1)
-    enough = rescaled.notna().mean(axis=1) >= min_share
-    return rescaled.mean(axis=1).where(enough)
+    return pd.Series(mean_of_present(percent_items(items, scales), min_share=min_share), index=items.index, copy=False)
 
 
-def cronbach_alpha(items: pd.DataFrame) -> float:
+def mean_of_present(columns: dict[str, np.ndarray], *, min_share: float = MIN_ITEM_SHARE) -> np.ndarray:
+    """Row means of the present values of equal-length columns; NaN where fewer than ``min_share`` of them are present.
+
+    Parameters
+    ----------
+    columns
+        Item columns on one scale, e.g. from :func:`percent_items`.
+    min_share
+        The share of columns a row needs for a mean.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    values = list(columns.values())
+    total, counts = np.zeros(len(values[0])), np.zeros(len(values[0]))
+    for column in values:
+        present = ~np.isnan(column)
+        total += np.where(present, column, 0.0)
+        counts += present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts / len(values) >= min_share, total / counts, np.nan)
+
+
+def percent_items(items: pd.DataFrame, scales: dict[str, str]) -> dict[str, np.ndarray]:
+    """Every item column rescaled onto 0-100 (see :func:`to_percent`), column by column (no copy of the whole table)."""
+    return {c: to_percent(items[c].to_numpy(dtype=float, na_value=np.nan), scales[c]) for c in items.columns}
+
+
+def cronbach_alpha(items: pd.DataFrame | dict[str, np.ndarray]) -> float:
     """Cronbach's alpha of a set of items, on rows where every item is present.
 
     ``alpha = k / (k - 1) * (1 - sum(var(item)) / var(sum of items))`` with
     sample variances (ddof = 1). Returns NaN with fewer than two items or rows.
+
+    Parameters
+    ----------
+    items
+        Item columns: a frame, or arrays by name as :func:`percent_items` returns.
+
+    Returns
+    -------
+    float
     """
-    complete = items.dropna()
-    k = complete.shape[1]
-    if k < 2 or len(complete) < 2:
+    columns = [np.asarray(items[c], dtype=float) for c in items]
+    k = len(columns)
+    if k < 2:
         return float("nan")
-    item_variance = complete.var(axis=0, ddof=1).sum()
-    total_variance = complete.sum(axis=1).var(ddof=1)
+    complete = np.logical_and.reduce([~np.isnan(c) for c in columns])
+    if complete.sum() < 2:
+        return float("nan")
+    if not complete.all():
+        columns = [c[complete] for c in columns]
+    item_variance = sum(np.var(c, ddof=1) for c in columns)
+    total = columns[0].copy()
+    for column in columns[1:]:
+        total += column
+    total_variance = np.var(total, ddof=1)
     if total_variance == 0:
         return float("nan")
     return float(k / (k - 1) * (1 - item_variance / total_variance))

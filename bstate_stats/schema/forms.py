@@ -51,7 +51,9 @@ def reshape(checked: CheckedTable, schema: TableSchema) -> CheckedTable:
     if checked.name == "habits" and schema.long_form.get("item") in frame.columns:
         item, value = schema.long_form["item"], schema.long_form["value"]
         wide = frame.pivot(index=["team", "_t"], columns=item, values=value)
-        periods = frame.groupby(["team", "_t"])["period"].first()
+        wide.columns = [str(c) for c in wide.columns]
+        wide = wide[sorted(wide.columns)]  # habits in name order, whatever order the file lists them in
+        periods = frame.groupby(["team", "_t"], observed=True)["period"].first()
         wide = wide.join(periods).reset_index()
         wide.columns = [str(c) for c in wide.columns]
         scale = checked.specs[value].scale

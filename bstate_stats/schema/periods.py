@@ -185,13 +185,26 @@ def parse_periods(values: pd.Series) -> ParsedPeriods:
     their frequency. The same months compare equal however they are written;
     calendar years are integer years (2024, "2024" and ``Period("2024")`` agree).
     """
-    parsed = _parse_any(_as_temporal(values))
+    parsed = _parse_distinct(_as_temporal(values))
     if parsed.format is not None and parsed.format.freq == YEARLY:
         return ParsedPeriods(parsed.ordinals + YEAR_ZERO_ORDINAL, PeriodFormat("integer"), parsed.unparseable)
     return parsed
 
 
-def _parse_any(values: pd.Series) -> ParsedPeriods:
+def _parse_distinct(values: pd.Series) -> ParsedPeriods:
+    """Text and number labels parsed once per distinct label, then spread back to the rows."""
+    temporal = pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype)
+    if temporal or values.dtype == object:  # mixed Python objects: 1 and True hash alike, so parse cell by cell
+        return _parse_any(values)
+    codes, distinct = pd.factorize(values)
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    parsed = _parse_any(pd.Series(distinct), weights=counts)
+    ordinals = pd.Series(parsed.ordinals.array.take(codes, allow_fill=True), index=values.index)
+    unparseable = pd.Series(parsed.unparseable.to_numpy(dtype=bool)[codes] & (codes >= 0), index=values.index)
+    return ParsedPeriods(ordinals, parsed.format, unparseable)
+
+
+def _parse_any(values: pd.Series, weights: np.ndarray | None = None) -> ParsedPeriods:
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)  # the wall-clock date in the stored time zone
@@ -204,7 +217,8 @@ def _parse_any(values: pd.Series) -> ParsedPeriods:
         return ParsedPeriods(ordinals, PeriodFormat("calendar", freq), pd.Series(False, index=values.index))
     present = values.notna()
     numeric = pd.to_numeric(values, errors="coerce")
-    if present.any() and numeric[present].notna().mean() >= 0.5:
+    weights = np.ones(len(values)) if weights is None else weights
+    if present.any() and np.average(numeric[present].notna(), weights=weights[present.to_numpy()]) >= 0.5:
         whole = numeric.notna() & np.isfinite(numeric.astype(float)) & (numeric == np.round(numeric))
         ordinals = numeric.where(whole).astype("Float64").round().astype("Int64")
         return ParsedPeriods(ordinals, PeriodFormat("integer"), present & ~whole)
@@ -219,19 +233,15 @@ def grid_step(ordinals: np.ndarray) -> int:
     return int(gcd(*[int(d) for d in np.diff(unique)])) if len(unique) > 2 else int(unique[1] - unique[0])
 
 
-def team_gaps(team: pd.Series, ordinals: pd.Series, step: int) -> dict[str, list[int]]:
-    """Missing grid periods between each team's first and last period, as ordinals."""
-    frame = pd.DataFrame({"team": team.to_numpy(), "t": ordinals.to_numpy(dtype=np.int64)}).drop_duplicates()
-    spans = frame.groupby("team", sort=True)["t"].agg(["min", "max", "size"])
-    gapped = spans[(spans["max"] - spans["min"]) // step + 1 > spans["size"]]
-    gaps: dict[str, list[int]] = {}
-    for name, row in gapped.iterrows():
-        seen = frame.loc[frame["team"] == name, "t"].to_numpy()
-        gaps[str(name)] = np.setdiff1d(np.arange(row["min"], row["max"] + step, step), seen).tolist()
-    return gaps
-
-
 def label_series(ordinals: pd.Series, fmt: PeriodFormat) -> pd.Series:
     """Period labels of a column of ordinals (each distinct ordinal converted once)."""
     distinct = ordinals.drop_duplicates()
     return ordinals.map(dict(zip(distinct, (fmt.label(t) for t in distinct))))
+
+
+def label_index(ordinals: np.ndarray, fmt: PeriodFormat) -> pd.Index:
+    """Period labels of distinct ordinals as an index: integers, or a :class:`pandas.PeriodIndex` of the format's frequency."""
+    ordinals = np.asarray(ordinals, dtype=np.int64)
+    if fmt.kind == "integer":
+        return pd.Index(ordinals)
+    return pd.PeriodIndex.from_ordinals(ordinals, freq=fmt.freq)

@@ -8,7 +8,9 @@ lazy pass, so all failures are reported together.
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,7 @@ from bstate_stats.schema.spec import ColumnSpec, TableSchema
 
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 UNIQUE_CHECK = "multiple_fields_uniqueness"
+PARALLEL_ROWS = 50_000  # below this, threads cost more than they save
 
 
 @dataclass
@@ -49,9 +52,41 @@ def parse_number_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return values.astype(float), pd.Series(False, index=values.index)
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float), pd.Series(False, index=values.index)
+    fast = _arrow_numbers(values)
+    if fast is not None:
+        return fast, pd.Series(False, index=values.index)
     text = values.astype("string").str.strip()
     numbers = pd.to_numeric(text, errors="coerce").astype(float)
     return numbers, values.notna() & numbers.isna()
+
+
+def _parse_measures(frame: pd.DataFrame, names: list[str]) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """:func:`parse_number_column` of each column, the columns parsed in parallel threads (Arrow's cast releases the GIL)."""
+    if len(frame) < PARALLEL_ROWS or len(names) < 2:
+        return {name: parse_number_column(frame[name]) for name in names}
+    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+        return dict(zip(names, pool.map(parse_number_column, (frame[name] for name in names))))
+
+
+def _arrow_numbers(values: pd.Series) -> pd.Series | None:
+    """Arrow-backed text read as numbers in one vectorised cast, or None when any cell needs the careful parse.
+
+    The cast fails on anything it cannot read (spaces, decimal commas, 'n/a');
+    text it reads as NaN ('nan') is refused here too, since a written 'nan' is
+    reported as not a number. Where the cast succeeds it equals the careful parse.
+    """
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        numbers = pc.cast(pa.array(values.array), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if pc.any(pc.is_nan(numbers)).as_py():
+        return None
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def _not_numeric_message(values: pd.Series) -> str:
@@ -62,7 +97,23 @@ def _not_numeric_message(values: pd.Series) -> str:
 
 
 def key_text(column: pd.Series) -> pd.Series:
-    """Identifiers as text, the same however a file stored them: 1, 1.0 and "1" are all "1"; "NA" stays "NA"."""
+    """Identifiers as categories of text, the same however a file stored them: 1, 1.0 and "1" are all "1"; "NA" stays "NA".
+
+    Text and number columns are converted once per distinct value; the
+    categories are the distinct identifiers (in no particular order).
+    """
+    if column.dtype == object:  # mixed Python objects: 1 and True hash alike, so convert cell by cell
+        return _key_text(column).astype("category")
+    codes, distinct = pd.factorize(column)
+    text = _key_text(pd.Series(distinct))
+    if text.notna().all() and text.is_unique:  # the categories in order of appearance: sorting waits until the tables are joined
+        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(text, dtype="string")), index=column.index)
+    merged, names = pd.factorize(text, sort=True)  # '1' and '1.0' become one identifier
+    codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype="string")), index=column.index)
+
+
+def _key_text(column: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(column):
         return column.astype("string")
     if pd.api.types.is_numeric_dtype(column):
@@ -125,6 +176,51 @@ def _rule_message(check: str) -> str:
     return "value outside its scale"
 
 
+def _passes_screen(parsed: pd.DataFrame, specs: dict[str, ColumnSpec], keys: tuple[str, ...]) -> bool:
+    """Whether every measure is finite, on its scale and whole where it must be, and the keys unique: one vectorised pass.
+
+    The screen is at least as strict as the pandera schema built from the same
+    scales; pandera runs only when the screen finds something, to name the
+    failing rows and values.
+    """
+    for name, spec in specs.items():
+        if spec.is_key:
+            continue
+        values = parsed[name].to_numpy(dtype=float, na_value=np.nan)
+        present = values[~np.isnan(values)]
+        scale = spec.bounds()
+        if np.isinf(present).any():
+            return False
+        if scale.low is not None and (present < scale.low).any():
+            return False
+        if scale.high is not None and (present > scale.high).any():
+            return False
+        if scale.integer and (present != np.round(present)).any():
+            return False
+    if not keys:
+        return True
+    combined, size = np.zeros(len(parsed), dtype=np.int64), 1
+    for key in keys:
+        codes, n_codes = _key_codes(parsed[key])
+        combined, size = combined * n_codes + codes, size * n_codes  # equal keys, equal integers (an overflow only adds false alarms)
+    if 0 <= size <= 8 * len(combined) + 1024:
+        return np.bincount(combined, minlength=size).max(initial=0) <= 1
+    return len(pd.unique(combined)) == len(combined)
+
+
+def _key_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """A key column as integers from 0 (equal values, equal codes; missing values code 0), and how many codes there can be."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64) + 1, len(column.cat.categories) + 1
+    present = column.notna().to_numpy()
+    if pd.api.types.is_integer_dtype(column) and present.any():  # period ordinals: their offset from the first
+        values = column.to_numpy(dtype=np.int64, na_value=0)
+        low, high = values[present].min(), values[present].max()
+        return np.where(present, values - low + 1, 0), int(high - low) + 2
+    codes = pd.factorize(column, use_na_sentinel=False)[0].astype(np.int64)
+    return codes, int(codes.max(initial=0)) + 1
+
+
 def _pandera_issues(raw: RawTable, parsed: pd.DataFrame, schema: pa.DataFrameSchema) -> list[ValidationIssue]:
     try:
         schema.validate(parsed, lazy=True)
@@ -179,27 +275,29 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
     ignored = [c for c in frame.columns if c not in specs]
     if ignored:
         report.add(ValidationIssue.build("warning", raw.source, ", ".join(ignored), "declared column", "columns not in the schema are ignored (map them to a role to use them)"))
-    parsed = pd.DataFrame(index=frame.index)
+    columns: dict[str, pd.Series] = {}
     period_format = None
+    numbers = _parse_measures(frame, [name for name, spec in specs.items() if not spec.is_key])
     for name, spec in specs.items():
         if spec.is_key and spec.scale == "id":
-            parsed[name] = _key_checks(raw, spec, report)
+            columns[name] = _key_checks(raw, spec, report)
         elif spec.is_key:
             if frame[name].isna().any():
                 report.add(_issue(raw, "error", name, "key not missing", "period is missing", frame[name].isna()))
             periods = _period_checks(raw, report)
-            parsed["_t"] = periods.ordinals
-            parsed[name] = frame[name]
+            columns["_t"] = periods.ordinals
+            columns[name] = frame[name]
             period_format = periods.format
         else:
-            numbers, bad = parse_number_column(frame[name])
+            columns[name], bad = numbers[name]
             if bad.any():
                 report.add(_issue(raw, "error", name, "numeric", _not_numeric_message(frame.loc[bad, name]), bad))
-            parsed[name] = numbers
+    parsed = pd.DataFrame(columns, index=frame.index, copy=False)  # no copy into one block: a million rows per column
     # duplicates are judged on parsed periods, so '2024-01' and '2024-01-01' are the same key
     keys = tuple(schema.keys) if set(schema.keys) - {"period"} | {"_t"} <= set(parsed.columns) else ()
     by_ordinal = parsed.drop(columns=["period"], errors="ignore").rename(columns={"_t": "period"})
-    report.extend(_pandera_issues(raw, by_ordinal, _pandera_schema(specs, keys)))
+    if not _passes_screen(by_ordinal, specs, keys):
+        report.extend(_pandera_issues(raw, by_ordinal, _pandera_schema(specs, keys)))
     for name, spec in specs.items():
         if not spec.is_key and parsed[name].isna().any() and name in frame.columns:
             missing = frame[name].isna()

@@ -34,30 +34,37 @@ class ValidatedTables:
     period_format: PeriodFormat
     step: int
     report: ValidationReport
+    keys: panel_rules.PanelKeys
 
 
 def check_panel(tables: dict[str, CheckedTable], schemas: Mapping[Any, TableSchema], report: ValidationReport) -> ValidatedTables | None:
     """Reshape each table to one row per (team, period), then the panel-wide rules; None when there are errors."""
-    tables = {name: reshape(t, schemas[name]) for name, t in tables.items()}
+    tables = panel_rules.share_teams({name: reshape(t, schemas[name]) for name, t in tables.items()})
     if "deliverables" in tables and "region" in tables["deliverables"].frame:
         panel_rules.check_regions(tables["deliverables"], report)
     fmt = panel_rules.common_format(list(tables.values()), report)
+    keys = panel_rules.PanelKeys.of(tables)
     names = list(tables)
     for other in names[1:]:
-        panel_rules.check_coverage(tables[names[0]], tables[other], fmt, report)
+        panel_rules.check_coverage(tables[names[0]], tables[other], keys, fmt, report)
     if fmt is None and report.ok:
         sources = ", ".join(t.source for t in tables.values())
         report.add(ValidationIssue.build("error", sources, "period", "period parseable", "no row has a readable period (is the table empty?)"))
     if not report.ok or fmt is None:
         return None
-    keys = pd.concat([t.frame[["team", "_t"]] for t in tables.values()]).dropna().drop_duplicates()
     step = panel_rules.check_grid(keys, fmt, ", ".join(t.source for t in tables.values()), report)
     if not report.ok:
         return None
-    return ValidatedTables(tables, fmt, step, report)
+    return ValidatedTables(tables, fmt, step, report, keys)
 
 
-def _as_raw(name: str, table: TableInput, directory: Path | None, report: ValidationReport) -> RawTable | None:
+def _text_columns(name: str, schema: TableSchema, mapping: ColumnMapping) -> set[str]:
+    """The columns of a table file that hold identifiers or periods (by their canonical or mapped names): read as text."""
+    canonical = {*schema.keys, "region", schema.long_form.get("item", ""), schema.respondent_form.get("respondent", "")} - {""}
+    return canonical | {original for original, target in mapping.columns.get(name, {}).items() if target in canonical}
+
+
+def _as_raw(name: str, table: TableInput, directory: Path | None, report: ValidationReport, text_columns: set[str] | None = None) -> RawTable | None:
     if isinstance(table, pd.DataFrame) and table.empty:
         report.add(ValidationIssue.build("error", name, None, "table has rows", "table is empty"))
         return None
@@ -78,7 +85,7 @@ def _as_raw(name: str, table: TableInput, directory: Path | None, report: Valida
         where = f"{directory}/{name}.csv|.parquet|.xlsx" if directory else name
         report.add(ValidationIssue.build("error", where, None, "file exists", f"no {name} table found"))
         return None
-    raw, issues = read_table(path)
+    raw, issues = read_table(path, text_columns=text_columns)
     report.extend(issues)
     return raw
 
@@ -113,6 +120,19 @@ def _mapping_fits(name: str, raw: RawTable, mapping: ColumnMapping, report: Vali
     return fits
 
 
+def _check_raw(name: str, raw: RawTable | None, schema: TableSchema, mapping: ColumnMapping, report: ValidationReport) -> CheckedTable | None:
+    """Map a table's columns and check it against its schema; None when it cannot be checked."""
+    if raw is None or not _mapping_fits(name, raw, mapping, report):
+        return None
+    raw = dataclasses.replace(raw, frame=mapping.rename(name, raw.frame))
+    if name != "deliverables" and "region" in raw.frame.columns:
+        report.add(ValidationIssue.build("warning", raw.source, "region", "region from deliverables", "regions are taken from the deliverables table; this column is not used"))
+        raw = dataclasses.replace(raw, frame=raw.frame.drop(columns="region"))
+    table, table_report = check_one(name, raw, schema, mapping)
+    report.extend(_name_user_columns(table_report.issues, name, mapping))
+    return table
+
+
 def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[ValidatedTables | None, ValidationReport]:
     """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data."""
     mapping = ColumnMapping.from_dict(mapping)
@@ -130,18 +150,15 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
         if given is None and directory is not None and name != "deliverables" and not find_table_files(directory, name):
             report.add(ValidationIssue.build("warning", str(directory), None, "table present", f"no {name} table; its measures are not available"))
             continue
-        raw = _as_raw(name, given, directory, report)
-        if raw is None:
-            continue
-        if not _mapping_fits(name, raw, mapping, report):
-            continue
-        raw = dataclasses.replace(raw, frame=mapping.rename(name, raw.frame))
-        if name != "deliverables" and "region" in raw.frame.columns:
-            report.add(ValidationIssue.build("warning", raw.source, "region", "region from deliverables", "regions are taken from the deliverables table; this column is not used"))
-            raw = dataclasses.replace(raw, frame=raw.frame.drop(columns="region"))
-        table, table_report = check_one(name, raw, schemas[name], mapping)
-        report.extend(_name_user_columns(table_report.issues, name, mapping))
-        checked[name] = table
+        table_report = ValidationReport()
+        raw = _as_raw(name, given, directory, table_report, _text_columns(name, schemas[name], mapping))
+        checked_table = _check_raw(name, raw, schemas[name], mapping, table_report)
+        if raw is not None and raw.numbers_read and not table_report.ok:  # read again as text so that messages quote cells as written
+            table_report = ValidationReport()
+            checked_table = _check_raw(name, _as_raw(name, given, directory, table_report), schemas[name], mapping, table_report)
+        report.extend(table_report.issues)
+        if checked_table is not None:
+            checked[name] = checked_table
     if not report.ok or "deliverables" not in checked:
         return None, report
     return check_panel(checked, schemas, report), report
