@@ -72,6 +72,7 @@ class Panel:
     report: ValidationReport = field(default_factory=ValidationReport)
     sources: dict[str, str] = field(default_factory=dict)
     reliability: dict[str, float] = field(default_factory=dict)
+    _team_t: tuple[pd.Index, pd.MultiIndex] | None = field(default=None, init=False, repr=False, compare=False)  # data's index and its (team, t) twin
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -250,30 +251,28 @@ class Panel:
         drivers = [drivers] if isinstance(drivers, str) else list(drivers)
         lags = dict(lags or {})
         self._check_model_columns(outcome, drivers, lags, list(extra))
-        frame = self.data[["t", *dict.fromkeys([c for c in [*extra] if c != "t"])]].copy()
-        frame[outcome] = self.data[outcome]
-        names = []
+        columns: dict[str, pd.Series] = {outcome: self.data[outcome]}
         for driver in drivers:
-            if driver in lags and lags[driver]:
-                series = self.lagged(driver, lags[driver])
-                frame[series.name] = series
-                names.append(series.name)
-            else:
-                frame[driver] = self.data[driver]
-                names.append(driver)
-        ledger = ExclusionLedger(len(frame))
-        keep = pd.Series(True, index=frame.index)
-        for column in [outcome, *names, *extra]:
-            missing = keep & frame[column].isna()
-            reason = f"missing {column}"
-            if column.endswith(tuple(f"_lag{k}" for k in lags.values())):
-                reason = f"missing {column} (team's first period, a gap, or missing earlier value)"
-            ledger.exclude(reason, frame.index[missing])
-            keep &= ~missing
-        kept = frame[keep.to_numpy()]
-        if len(kept) and kept[outcome].nunique() < 2:
-            raise SpecificationError(f"{outcome} is constant ({kept[outcome].iloc[0]:g}) in every row used: there is nothing to explain")
-        return ModelFrame(kept.set_axis(self._team_t_index()[keep.to_numpy()]).drop(columns="t"), ledger, outcome, tuple(names))
+            series = self.lagged(driver, lags[driver]) if lags.get(driver) else self.data[driver]
+            columns[str(series.name)] = series
+        names = list(columns)[1:]
+        columns |= {c: self.data[c] for c in extra if c not in columns and c != "t"}
+        ledger = ExclusionLedger(len(self.data))
+        keep = np.ones(len(self.data), dtype=bool)
+        for column, series in columns.items():
+            missing = keep & series.isna().to_numpy()
+            if missing.any():
+                reason = f"missing {column}"
+                if column.endswith(tuple(f"_lag{k}" for k in lags.values())):
+                    reason = f"missing {column} (team's first period, a gap, or missing earlier value)"
+                ledger.exclude(reason, self.data.index[missing])
+                keep &= ~missing
+        everything = bool(keep.all())
+        kept = {c: (s.to_numpy() if everything else s.to_numpy()[keep]) for c, s in columns.items()}
+        if len(kept[outcome]) and np.min(kept[outcome]) == np.max(kept[outcome]):
+            raise SpecificationError(f"{outcome} is constant ({kept[outcome][0]:g}) in every row used: there is nothing to explain")
+        index = self._team_t_index() if everything else self._team_t_index()[keep]
+        return ModelFrame(pd.DataFrame(kept, index=index, copy=False), ledger, outcome, tuple(names))
 
     def _check_model_columns(self, outcome: str, drivers: list[str], lags: dict[str, int], extra: list[str]) -> None:
         """Refuse columns a model cannot use, naming them and the rule."""
@@ -299,8 +298,18 @@ class Panel:
                 raise SpecificationError(f"lags[{driver!r}] = {lag!r}: a lag is a whole number of periods, 0 or more (a negative lag would be a lead)")
 
     def _team_t_index(self) -> pd.MultiIndex:
-        """The (team, t) index of ``data``, built from the index's integer codes (no re-hashing of team labels)."""
+        """The (team, t) index of ``data``, built once per ``data`` from the index's integer codes (no re-hashing of team labels)."""
+        if self._team_t is None or self._team_t[0] is not self.data.index:
+            self._team_t = (self.data.index, self._build_team_t_index())
+        return self._team_t[1]
+
+    def _build_team_t_index(self) -> pd.MultiIndex:
+        index = self.data.index
         t = self.data["t"].to_numpy()
-        t_levels, t_codes = np.unique(t, return_inverse=True)
-        team = self.data.index
-        return pd.MultiIndex(levels=[team.levels[0], t_levels], codes=[team.codes[0], t_codes], names=["team", "t"], verify_integrity=False)
+        t_by_period = np.zeros(len(index.levels[1]), dtype=t.dtype)
+        t_by_period[index.codes[1]] = t  # a period has one ordinal; unused period labels keep 0 and are dropped
+        used = np.zeros(len(index.levels[1]), dtype=bool)
+        used[index.codes[1]] = True
+        t_levels = t_by_period[used]
+        t_codes = (np.cumsum(used) - 1)[index.codes[1]]
+        return pd.MultiIndex(levels=[index.levels[0], t_levels], codes=[index.codes[0], t_codes], names=["team", "t"], verify_integrity=False)

@@ -31,6 +31,16 @@ def level_codes(frame: pd.DataFrame, level: str) -> np.ndarray:
     return pd.factorize(frame.index.codes[frame.index.names.index(level)])[0]
 
 
+def index_codes(frame: pd.DataFrame, level: str) -> np.ndarray:
+    """The index's own integer codes of a level: equal values, equal codes, but not necessarily 0..n-1."""
+    return np.asarray(frame.index.codes[frame.index.names.index(level)])
+
+
+def n_levels(frame: pd.DataFrame, level: str) -> int:
+    """How many distinct values an index level takes in ``frame`` (counted on the index's codes)."""
+    return int(np.count_nonzero(np.bincount(index_codes(frame, level))))
+
+
 def cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
     ids = pd.DataFrame(index=frame.index)
     if cluster in ("team", "twoway"):
@@ -45,12 +55,16 @@ def cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
 def pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec, *, team_fe: bool, period_fe: bool, intercept: bool) -> Fit:
     """Estimate with pyfixest on safe column names; map results back to the user's names."""
     names = {c: f"x{k}" for k, c in enumerate(drivers)}
-    data = pd.DataFrame({"y": frame[outcome].to_numpy(), **{names[c]: frame[c].to_numpy() for c in drivers}})
-    data["team"] = level_codes(frame, "team")
-    data["t"] = frame.index.get_level_values("t").to_numpy()
     clusters = cluster_ids(frame, spec.cluster)
-    for column in clusters:
-        data[column] = clusters[column].to_numpy()
+    data = pd.DataFrame(
+        {
+            "y": frame[outcome].to_numpy(),
+            **{names[c]: frame[c].to_numpy() for c in drivers},
+            "team": index_codes(frame, "team"),
+            "t": frame.index.get_level_values("t").to_numpy(),
+            **{column: clusters[column].to_numpy() for column in clusters},
+        }
+    )
     fixed = [f for f, on in (("team", team_fe), ("t", period_fe)) if on]
     rhs = " + ".join(names.values()) + ("" if intercept or fixed else " - 1")
     formula = f"y ~ {rhs}" + (f" | {' + '.join(fixed)}" if fixed else "")
@@ -64,9 +78,10 @@ def pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec
     back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
     params = fit.coef().rename(index=back)
     cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)
-    n_clusters = int(min(clusters[c].nunique() for c in clusters)) if spec.cluster else None
+    n_clusters = int(min(clusters[c].max() + 1 for c in clusters)) if spec.cluster else None  # codes run 0..n-1
     df = (n_clusters - 1) if n_clusters else float(fit._df_t)
-    fitted = pd.Series(frame[list(params.index.drop("Intercept", errors="ignore"))].to_numpy() @ params.drop("Intercept", errors="ignore").to_numpy(), index=frame.index)
+    slopes = params.drop("Intercept", errors="ignore")
+    fitted = pd.Series(sum(float(b) * frame[c].to_numpy(dtype=float) for c, b in slopes.items()), index=frame.index, copy=False)
     collinear = [back.get(v, v) for v in getattr(fit, "_collin_vars", [])]
     demeaned = (np.asarray(fit._X), np.asarray(fit._Y).ravel())
     return Fit(params, cov, df, n_clusters, fitted, demeaned, {"collinear": collinear, "r2_within_engine": getattr(fit, "_r2_within", np.nan)})

@@ -17,7 +17,7 @@ import pandas as pd
 
 from bstate_stats.errors import EstimationWarning, SpecificationError, renamed_keywords
 from bstate_stats.inference import bootstrap
-from bstate_stats.models.fixed_effects.engines import Fit, cluster_ids, level_codes, pyfixest_fit, random_effects_fit
+from bstate_stats.models.fixed_effects.engines import Fit, cluster_ids, index_codes, n_levels, pyfixest_fit, random_effects_fit
 from bstate_stats.models.fixed_effects.results import FixedEffectsResults
 from bstate_stats.models.fixed_effects.spec import FEW_CLUSTERS, Cluster, Effects, Estimator, FixedEffectsSpec, SmallSample
 from bstate_stats.panel.ledger import ExclusionLedger
@@ -28,7 +28,7 @@ def _exclude_singletons(frame: pd.DataFrame, ledger: ExclusionLedger, spec: Fixe
     """Teams seen once carry no within-team information: excluded and counted, never dropped silently."""
     if not (spec.team_effects or spec.estimator == "first_difference"):
         return frame
-    codes = level_codes(frame, "team")
+    codes = index_codes(frame, "team")
     single = (np.bincount(codes) == 1)[codes]
     if single.any():
         ledger.exclude("team observed in a single period (no within-team variation)", frame.index[single])
@@ -38,8 +38,12 @@ def _exclude_singletons(frame: pd.DataFrame, ledger: ExclusionLedger, spec: Fixe
 
 def _varies_within(values: pd.Series, level: str) -> bool:
     """True when ``values`` differ inside at least one group of the index ``level``."""
-    grouped = values.groupby(level=level, sort=False)
-    return bool((grouped.max() > grouped.min()).any())
+    codes = values.index.codes[values.index.names.index(level)]
+    numbers = values.to_numpy(dtype=float)
+    low, high = np.full(codes.max(initial=0) + 1, np.inf), np.full(codes.max(initial=0) + 1, -np.inf)
+    np.minimum.at(low, codes, numbers)
+    np.maximum.at(high, codes, numbers)
+    return bool((high > low).any())
 
 
 def _why_not_identified(frame: pd.DataFrame, driver: str, spec: FixedEffectsSpec) -> str:
@@ -76,15 +80,19 @@ def _first_differences(frame: pd.DataFrame, columns: Sequence[str], step: int, l
 
 def _r_squared(frame: pd.DataFrame, outcome: str, fitted: pd.Series) -> dict[str, float]:
     """Within, between and overall R-squared as Stata's xtreg defines them (squared correlations)."""
-    codes = level_codes(frame, "team")
+    codes = index_codes(frame, "team")
     counts = np.bincount(codes)
     y, f = frame[outcome].to_numpy(dtype=float), fitted.to_numpy(dtype=float)
-    y_mean, f_mean = np.bincount(codes, y) / counts, np.bincount(codes, f) / counts
+    y_mean, f_mean = np.bincount(codes, y) / np.maximum(counts, 1), np.bincount(codes, f) / np.maximum(counts, 1)
+    seen = counts > 0
+    return {"within": _squared_correlation(y - y_mean[codes], f - f_mean[codes]), "between": _squared_correlation(y_mean[seen], f_mean[seen]), "overall": _squared_correlation(y, f)}
 
-    def corr2(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.corrcoef(a, b)[0, 1] ** 2) if np.std(a) > 0 and np.std(b) > 0 else float("nan")
 
-    return {"within": corr2(y - y_mean[codes], f - f_mean[codes]), "between": corr2(y_mean, f_mean), "overall": corr2(y, f)}
+def _squared_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """The squared Pearson correlation; NaN when either side does not vary."""
+    a, b = a - a.mean(), b - b.mean()
+    saa, sbb = float(a @ a), float(b @ b)
+    return float((a @ b) ** 2 / (saa * sbb)) if saa > 0 and sbb > 0 else float("nan")
 
 
 @renamed_keywords(level="confidence_level")
@@ -170,7 +178,7 @@ def fixed_effects(
     frame = _exclude_singletons(frame, ledger, spec)
     if estimator == "first_difference":
         frame = _first_differences(frame, [outcome, *names], panel.step, ledger)
-    if frame.empty or frame.index.get_level_values("t").nunique() < 2 and spec.period_effects:
+    if frame.empty or n_levels(frame, "t") < 2 and spec.period_effects:
         raise SpecificationError(f"no usable rows left for {outcome} on {names}: see the ledger\n{ledger}")
     _require_outcome_variation(frame, outcome, spec)
     # pyfixest detects collinearity itself (reasons are added after the fit); linearmodels needs a pre-check,
@@ -181,7 +189,7 @@ def fixed_effects(
     if not usable:
         raise SpecificationError(f"no driver is identified: {_reasons(not_identified)}")
     if spec.cluster is not None:
-        n_clusters = int(cluster_ids(frame, spec.cluster).nunique().min())
+        n_clusters = n_levels(frame, "team") if spec.cluster == "team" else int(cluster_ids(frame, spec.cluster).nunique().min())
         if n_clusters < 2:
             raise SpecificationError(f"cluster={spec.cluster!r} has {n_clusters} cluster(s) in the estimation sample; at least 2 are needed")
     fit = _estimate_or_explain(frame, outcome, usable, spec)
@@ -200,8 +208,8 @@ def fixed_effects(
         df=fit.df,
         n_clusters=fit.n_clusters,
         n_rows=len(frame),
-        n_teams=frame.index.get_level_values("team").nunique(),
-        n_periods=frame.index.get_level_values("t").nunique(),
+        n_teams=n_levels(frame, "team"),
+        n_periods=n_levels(frame, "t"),
         rsquared=_r_squared(frame, outcome, fit.fitted),
         ledger=ledger,
         not_identified=not_identified,
