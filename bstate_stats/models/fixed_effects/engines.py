@@ -15,6 +15,9 @@ from bstate_stats.errors import SpecificationError
 from bstate_stats.models.fixed_effects.spec import Cluster, FixedEffectsSpec
 
 
+COLLINEAR_TOLERANCE = 1e-8  # a driver whose demeaned spread is below this share of its raw spread is absorbed by the effects
+
+
 @dataclass
 class Fit:
     params: pd.Series
@@ -134,3 +137,36 @@ def demean_two_way(values: np.ndarray, team: np.ndarray, period: np.ndarray) -> 
     if not converged:  # pragma: no cover - alternating projections converge on any connected panel this size
         raise SpecificationError("two-way demeaning (team and period means) did not converge: is the panel connected?")
     return demeaned
+
+
+def within_slopes(frame: pd.DataFrame, outcome: str, drivers: Sequence[str]) -> pd.Series:
+    """Slopes of ``outcome`` on ``drivers`` with team and period effects, without standard errors (for bootstrap replicates).
+
+    Frisch-Waugh-Lovell: pyfixest's demeaning of every column by team and
+    period, then least squares; the same slopes as :func:`pyfixest_fit` with
+    both effects, at a fraction of the cost on small frames.
+
+    Parameters
+    ----------
+    frame
+        Indexed by (team, t).
+    outcome, drivers
+        Columns of ``frame``.
+
+    Returns
+    -------
+    pandas.Series
+        One slope per driver.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        A driver has no variation left once team and period means are removed, or drivers are collinear.
+    """
+    values = np.column_stack([frame[c].to_numpy(dtype=float) for c in (outcome, *drivers)])
+    demeaned = demean_two_way(values, level_codes(frame, "team"), level_codes(frame, "t"))
+    y, X = demeaned[:, 0], demeaned[:, 1:]
+    spread = np.sqrt(((values[:, 1:] - values[:, 1:].mean(axis=0)) ** 2).sum(axis=0))
+    if np.any(np.sqrt((X**2).sum(axis=0)) <= COLLINEAR_TOLERANCE * np.maximum(spread, np.finfo(float).tiny)) or np.linalg.matrix_rank(X) < X.shape[1]:
+        raise np.linalg.LinAlgError(f"a driver of {outcome} is not identified once team and period means are removed")
+    return pd.Series(np.linalg.lstsq(X, y, rcond=None)[0], index=list(drivers))

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from bstate_stats.errors import ColumnError, EstimationWarning, SpecificationError, renamed_keywords
 from bstate_stats.inference.resampling import TeamResampler
-from bstate_stats.models.fixed_effects.engines import pyfixest_fit
+from bstate_stats.models.fixed_effects.engines import pyfixest_fit, within_slopes
 from bstate_stats.models.fixed_effects.estimate import fixed_effects
 from bstate_stats.models.fixed_effects.spec import FixedEffectsSpec
 from bstate_stats.models.revenue.estimate import revenue_panel
@@ -113,6 +113,10 @@ def habit_to_revenue(
         lam = pyfixest_fit(rev, f"log_{revenue}", [indicator], rev_spec, team_fe=True, period_fe=True, intercept=True).params[indicator]
         return float(beta), float(lam)
 
+    def replicate(sat: pd.DataFrame, rev: pd.DataFrame) -> tuple[float, float]:
+        """The same two slopes for a bootstrap resample, from demeaned least squares (no standard errors needed)."""
+        return float(within_slopes(sat, satisfaction, drivers)[habit]), float(within_slopes(rev, f"log_{revenue}", [indicator])[indicator])
+
     last_t = np.sort(with_columns.data["t"].unique())[-ppy:]
     window = with_columns.data[with_columns.data["t"].isin(last_t)].dropna(subset=[satisfaction, revenue])
     scale = ppy / len(last_t)
@@ -134,7 +138,7 @@ def habit_to_revenue(
             draw = rng.choice(teams, size=len(teams), replace=True)
             sat_b, rev_b, win_b = (sampler.sample(draw) for sampler in samplers)
             try:
-                b, lam_b = estimate(sat_b, rev_b)
+                b, lam_b = replicate(sat_b, rev_b)
             except (ValueError, KeyError, np.linalg.LinAlgError):  # a resample in which a link is not identified
                 failed += 1
                 continue

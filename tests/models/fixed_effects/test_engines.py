@@ -47,3 +47,28 @@ def test_private_collinear_terms_are_named(frame):
     fit = pyfixest_fit(frame, "csat", ["habit_index", "habit_twice"], spec, team_fe=True, period_fe=True, intercept=True)
     assert fit.extra["collinear"] == ["habit_twice"] and list(fit.params.index) == ["habit_index"]
     assert isinstance(fit.params, pd.Series)
+
+
+def test_within_slopes_equal_pyfixest_on_team_resamples(frame):
+    """The bootstrap's light estimator gives pyfixest's two-way slopes on resamples that repeat teams."""
+    from bstate_stats.inference.resampling import TeamResampler
+    from bstate_stats.models.fixed_effects.engines import within_slopes
+
+    drivers = ["habit_index", "relationship_index"]
+    spec = FixedEffectsSpec("csat", tuple(drivers))
+    teams = frame.index.get_level_values("team").unique().to_numpy()
+    resampler, rng = TeamResampler(frame), np.random.default_rng(3)
+    for _ in range(5):
+        resample = resampler.sample(rng.choice(teams, size=len(teams)))
+        reference = pyfixest_fit(resample, "csat", drivers, spec, team_fe=True, period_fe=True, intercept=True).params[drivers]
+        np.testing.assert_allclose(within_slopes(resample, "csat", drivers).to_numpy(), reference.to_numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_within_slopes_refuse_what_the_effects_absorb(frame):
+    from bstate_stats.models.fixed_effects.engines import within_slopes
+
+    team_constant = frame.assign(size=frame.groupby(level="team")["habit_index"].transform("mean"))
+    with pytest.raises(np.linalg.LinAlgError):
+        within_slopes(team_constant, "csat", ["habit_index", "size"])
+    with pytest.raises(np.linalg.LinAlgError):
+        within_slopes(frame, "csat", ["habit_index", "habit_twice"])
