@@ -1,8 +1,11 @@
 """Reading the three tables from disk (CSV, Parquet, Excel) without losing anything.
 
-CSV files are read as text so that every cell reaches the validator as it was
-written: only empty cells count as missing ("n/a", "NA" or "7,5" in a score
-are reported, never turned into NaN behind the user's back).
+Only empty cells count as missing: "n/a", "NA" or "7,5" in a score are
+reported, never turned into NaN behind the user's back. Well-formed UTF-8 CSV
+files are read by pyarrow in parallel, identifiers and periods as text and
+the other columns as numbers where every cell is one (a column with any other
+cell stays text); the validator reads a failing table again as text, so every
+message quotes the cells as written. Other files go to a careful text reader.
 """
 
 from __future__ import annotations

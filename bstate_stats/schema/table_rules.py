@@ -1,9 +1,10 @@
 """Validate one table against its declared schema, collecting every failure.
 
 Steps: required columns present; key columns filled; measure cells parsed as
-numbers (each unreadable cell reported); then a pandera schema built from the
-declared scales checks ranges, finiteness, whole counts and unique keys in one
-lazy pass, so all failures are reported together.
+numbers (each unreadable cell reported); then ranges, finiteness, whole counts
+and unique keys: a vectorised screen first, and where it finds anything a
+pandera schema built from the declared scales checks them in one lazy pass and
+names every failing row, so all failures are reported together.
 """
 
 from __future__ import annotations

@@ -52,3 +52,33 @@ def test_generic_panel_or_validation_error(frame: pd.DataFrame):
         bs.Panel.from_frame(frame.astype(object), team="f", period="y", outcomes=["v"])
     except bs.ValidationError as exc:
         assert not exc.report.ok
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scores=st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 12)), min_size=1, max_size=10),
+    counts=st.lists(st.one_of(st.none(), st.floats(-1, 30), st.integers(-1, 30)), min_size=1, max_size=10),
+    keys=st.lists(st.tuples(st.sampled_from(["A", "B", None]), st.one_of(st.none(), st.integers(1, 3))), min_size=1, max_size=10),
+)
+def test_the_screen_is_never_laxer_than_pandera(scores, counts, keys):
+    """The vectorised screen that lets a table skip pandera passes only tables pandera passes too."""
+    from bstate_stats.schema.spec import ColumnSpec
+    from bstate_stats.schema.table_rules import _pandera_schema, _passes_screen, key_text
+
+    n = min(len(scores), len(counts), len(keys))
+    frame = pd.DataFrame(
+        {
+            "team": key_text(pd.Series([k[0] for k in keys[:n]], dtype=object)),
+            "period": pd.array([k[1] for k in keys[:n]], dtype="Int64"),
+            "csat": pd.Series(scores[:n], dtype=float),
+            "n_respondents": pd.Series(counts[:n], dtype=float),
+        }
+    )
+    specs = {
+        "team": ColumnSpec("team", "team", "id", True),
+        "period": ColumnSpec("period", "period", "period", True),
+        "csat": ColumnSpec("csat", "outcome", "score_0_10", True),
+        "n_respondents": ColumnSpec("n_respondents", "respondents", "count", True),
+    }
+    if _passes_screen(frame, specs, ("team", "period")):
+        _pandera_schema(specs, ("team", "period")).validate(frame, lazy=True)  # raises SchemaErrors if pandera disagrees

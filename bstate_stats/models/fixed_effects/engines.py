@@ -14,7 +14,6 @@ import pyfixest as pf
 from bstate_stats.errors import SpecificationError
 from bstate_stats.models.fixed_effects.spec import Cluster, FixedEffectsSpec
 
-
 COLLINEAR_TOLERANCE = 1e-8  # a driver whose demeaned spread is below this share of its raw spread is absorbed by the effects
 
 
