@@ -52,8 +52,8 @@ class PanelKeys:
         first = min((int(o.min()) for o in present), default=0)
         span = max((int(o.max()) for o in present), default=0) - first + 1
         by_table = {name: f["team"].cat.codes.to_numpy(dtype=np.int64) * span + ordinals[name] - first for name, f in frames.items()}
-        every = sorted_distinct(list(by_table.values()), len(next(iter(tables.values())).frame["team"].cat.categories) * span)
-        positions = {name: np.searchsorted(every, own) for name, own in by_table.items()}
+        every, rank = sorted_distinct(list(by_table.values()), len(next(iter(tables.values())).frame["team"].cat.categories) * span)
+        positions = {name: rank[own] if rank is not None else np.searchsorted(every, own) for name, own in by_table.items()}
         return cls(next(iter(tables.values())).frame["team"].cat.categories, first, span, by_table, every, positions)
 
     def held_by(self, name: str) -> np.ndarray:
@@ -69,19 +69,20 @@ class PanelKeys:
         return keys % self.span + self.first
 
 
-def sorted_distinct(arrays: list[np.ndarray], size: int) -> np.ndarray:
-    """The distinct values of non-negative integer arrays below ``size``, sorted.
+def sorted_distinct(arrays: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The distinct values of non-negative integer arrays below ``size``, sorted, and each value's position among them.
 
     A mask over ``0..size-1`` when that is not much larger than the arrays
-    (no sorting, no hashing), else hashing, then sorting what is left.
+    (no sorting, no hashing; positions by value, ``positions[v]``), else
+    hashing, then sorting what is left (positions None: search the sorted values).
     """
     n_values = sum(len(a) for a in arrays)
     if size <= 8 * n_values + 1024:
         seen = np.zeros(size, dtype=bool)
         for values in arrays:
             seen[values] = True
-        return np.flatnonzero(seen)
-    return np.sort(pd.unique(np.concatenate(arrays)))
+        return np.flatnonzero(seen), np.cumsum(seen) - 1
+    return np.sort(pd.unique(np.concatenate(arrays))), None
 
 
 def keyed_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +96,7 @@ def check_regions(table: CheckedTable, report: ValidationReport) -> None:
     frame = table.frame.dropna(subset=["team", "region"])
     teams, regions = frame["team"].cat.codes.to_numpy(dtype=np.int64), frame["region"].cat.codes.to_numpy(dtype=np.int64)
     n_regions = len(frame["region"].cat.categories)
-    pairs = sorted_distinct([teams * n_regions + regions], len(frame["team"].cat.categories) * n_regions)
+    pairs, _ = sorted_distinct([teams * n_regions + regions], len(frame["team"].cat.categories) * n_regions)
     counts = np.bincount(pairs // n_regions, minlength=len(frame["team"].cat.categories))
     for team in frame["team"].cat.categories[counts > 1]:
         rows = frame.index[frame["team"] == team]
@@ -133,7 +134,8 @@ def check_grid(keys: PanelKeys, fmt: PeriodFormat, source: str, report: Validati
             )
         )
         return step
-    codes, starts, counts = np.unique(teams, return_index=True, return_counts=True)  # sorted keys: each team's rows are contiguous
+    starts = np.flatnonzero(np.r_[True, teams[1:] != teams[:-1]])  # sorted keys: each team's rows are contiguous
+    codes, counts = teams[starts], np.diff(np.r_[starts, len(teams)])
     single = keys.teams[codes[counts == 1]].tolist()
     if single:
         report.add(

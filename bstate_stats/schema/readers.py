@@ -133,15 +133,19 @@ def _read_csv_arrow(path: Path, header: list[str], text_columns: Collection[str]
         )
     except (pa.ArrowInvalid, OSError):
         return None
-    if not all(_plain_numbers(column) or pa.types.is_large_string(column.type) or pa.types.is_string(column.type) for column in table.columns):
+    numbers = [_plain_numbers(column) for column in table.columns]
+    text = [pa.types.is_large_string(column.type) or pa.types.is_string(column.type) for column in table.columns]
+    if not all(n or t for n, t in zip(numbers, text)):
         return None if text_columns is None else _read_csv_arrow(path, header, None)
-    if any(pc.any(pc.starts_with(column, " ")).as_py() for column in table.columns if not _plain_numbers(column)):
+    if any(pc.any(pc.starts_with(column, " ")).as_py() for column, n in zip(table.columns, numbers) if not n):
         return None  # the careful reader skips the spaces after each comma
-    empty = np.logical_and.reduce([np.asarray(pc.is_null(column)) for column in table.columns])
     frame = table.to_pandas()
     frame.columns = range(len(header))
     frame.index = pd.RangeIndex(2, 2 + len(frame))  # file line numbers, the header on line 1
-    return frame[~empty] if empty.any() else frame
+    if all(column.null_count for column in table.columns):  # a wholly empty row needs an empty cell in every column
+        empty = np.logical_and.reduce([np.asarray(pc.is_null(column)) for column in table.columns])
+        return frame[~empty] if empty.any() else frame
+    return frame
 
 
 def _plain_numbers(column) -> bool:
