@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +46,10 @@ def _merge(tables: dict[str, CheckedTable], keys: PanelKeys) -> pd.DataFrame:
         part = keyed_rows(table.frame)
         rows = None if np.array_equal(keys.by_table[name], every) else keys.positions[name]
         measures = [c for c, s in table.specs.items() if not s.is_key]
-        for column in (["region"] if "region" in part else []) + measures:
-            label = f"{name}.{column}" if column in merged else column
-            merged[label] = _scatter(part[column], rows, len(every))
+        columns = (["region"] if "region" in part else []) + measures
+        labels = [f"{name}.{column}" if column in merged else column for column in columns]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # NumPy's scatter releases the GIL
+            merged |= dict(zip(labels, pool.map(lambda column: _scatter(part[column], rows, len(every)), columns)))
     frame = pd.DataFrame(merged, copy=False)
     if "region" in frame:
         frame["region"] = _region_of_every_row(frame)

@@ -54,7 +54,7 @@ def mean_of_present(columns: dict[str, np.ndarray], *, min_share: float = MIN_IT
     total, counts = np.zeros(len(values[0])), np.zeros(len(values[0]))
     for column in values:
         present = ~np.isnan(column)
-        total += np.where(present, column, 0.0)
+        np.add(total, column, out=total, where=present)
         counts += present
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts / len(values) >= min_share, total / counts, np.nan)
@@ -62,7 +62,12 @@ def mean_of_present(columns: dict[str, np.ndarray], *, min_share: float = MIN_IT
 
 def percent_items(items: pd.DataFrame, scales: dict[str, str]) -> dict[str, np.ndarray]:
     """Every item column rescaled onto 0-100 (see :func:`to_percent`), column by column (no copy of the whole table)."""
-    return {c: to_percent(items[c].to_numpy(dtype=float, na_value=np.nan), scales[c]) for c in items.columns}
+    return {c: to_percent(_floats(items[c]), scales[c]) for c in items.columns}
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column as floats with NaN for missing (no copy when it already is one)."""
+    return column.to_numpy() if column.dtype == np.float64 else column.to_numpy(dtype=float, na_value=np.nan)
 
 
 def cronbach_alpha(items: pd.DataFrame | dict[str, np.ndarray]) -> float:

@@ -187,16 +187,16 @@ def _passes_screen(parsed: pd.DataFrame, specs: dict[str, ColumnSpec], keys: tup
     for name, spec in specs.items():
         if spec.is_key:
             continue
-        values = parsed[name].to_numpy(dtype=float, na_value=np.nan)
-        present = values[~np.isnan(values)]
+        values = parsed[name].to_numpy() if parsed[name].dtype == np.float64 else parsed[name].to_numpy(dtype=float, na_value=np.nan)
+        if not len(values):
+            continue
+        low, high = np.fmin.reduce(values), np.fmax.reduce(values)  # NaN only when every value is missing
         scale = spec.bounds()
-        if np.isinf(present).any():
+        if np.isinf(low) or np.isinf(high):
             return False
-        if scale.low is not None and (present < scale.low).any():
+        if (scale.low is not None and low < scale.low) or (scale.high is not None and high > scale.high):
             return False
-        if scale.high is not None and (present > scale.high).any():
-            return False
-        if scale.integer and (present != np.round(present)).any():
+        if scale.integer and (np.nan_to_num(np.mod(values, 1.0)) != 0).any():  # a missing value's NaN is no fraction
             return False
     if not keys:
         return True
