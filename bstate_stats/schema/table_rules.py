@@ -9,9 +9,7 @@ names every failing row, so all failures are reported together.
 
 from __future__ import annotations
 
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +23,6 @@ from bstate_stats.schema.spec import ColumnSpec, TableSchema
 
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 UNIQUE_CHECK = "multiple_fields_uniqueness"
-PARALLEL_ROWS = 50_000  # below this, threads cost more than they save
 
 
 @dataclass
@@ -59,14 +56,6 @@ def parse_number_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.astype("string").str.strip()
     numbers = pd.to_numeric(text, errors="coerce").astype(float)
     return numbers, values.notna() & numbers.isna()
-
-
-def _parse_measures(frame: pd.DataFrame, names: list[str]) -> dict[str, tuple[pd.Series, pd.Series]]:
-    """:func:`parse_number_column` of each column, the columns parsed in parallel threads (Arrow's cast releases the GIL)."""
-    if len(frame) < PARALLEL_ROWS or len(names) < 2:
-        return {name: parse_number_column(frame[name]) for name in names}
-    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
-        return dict(zip(names, pool.map(parse_number_column, (frame[name] for name in names))))
 
 
 def _arrow_numbers(values: pd.Series) -> pd.Series | None:
@@ -210,7 +199,7 @@ def _passes_screen(parsed: pd.DataFrame, specs: dict[str, ColumnSpec], keys: tup
 
 
 def _key_codes(column: pd.Series) -> tuple[np.ndarray, int]:
-    """A key column as integers from 0 (equal values, equal codes; missing values code 0), and how many codes there can be."""
+    """A key column as integers from 0 (equal values, equal codes; missing values share a code of their own), and how many codes there can be."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy(dtype=np.int64) + 1, len(column.cat.categories) + 1
     present = column.notna().to_numpy()
@@ -278,7 +267,6 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
         report.add(ValidationIssue.build("warning", raw.source, ", ".join(ignored), "declared column", "columns not in the schema are ignored (map them to a role to use them)"))
     columns: dict[str, pd.Series] = {}
     period_format = None
-    numbers = _parse_measures(frame, [name for name, spec in specs.items() if not spec.is_key])
     for name, spec in specs.items():
         if spec.is_key and spec.scale == "id":
             columns[name] = _key_checks(raw, spec, report)
@@ -290,7 +278,7 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
             columns[name] = frame[name]
             period_format = periods.format
         else:
-            columns[name], bad = numbers[name]
+            columns[name], bad = parse_number_column(frame[name])
             if bad.any():
                 report.add(_issue(raw, "error", name, "numeric", _not_numeric_message(frame.loc[bad, name]), bad))
     parsed = pd.DataFrame(columns, index=frame.index, copy=False)  # no copy into one block: a million rows per column
