@@ -236,31 +236,26 @@ def hierarchical_step(context: StepContext) -> StepOutput:
         panel, m.outcome, m.drivers, random_seed=context.config.seeds.hierarchical, family=h.family, varying=tuple(h.varying), period_effects=h.period_effects,
         region_effects=h.region_effects, target=m.threshold, priors=h.priors or None, **options,
     )
-    required_new = fit.required_change(m.target_prob, estimand="new_team")
-    required = pd.concat([required_new, *(fit.required_change(m.target_prob, level=level) for level in ("population", "region"))], ignore_index=True)
+    required_teams = fit.required_change(m.target_prob)
+    required = pd.concat([fit.required_change(m.target_prob, estimand="new_team"), required_teams, fit.required_change(m.target_prob, level="region")], ignore_index=True)
+    curve = fit.prob_curve()
     out = StepOutput(
         tables={
             "bayes_summary": fit.summary(), "bayes_diagnostics": fit.diagnostics.summary(), "bayes_region_effects": fit.habit_effects("region"),
-            "bayes_team_effects": fit.habit_effects("team"), "prob_curve": fit.prob_curve(), "required_change": required,
+            "bayes_team_effects": fit.habit_effects("team"), "prob_curve": curve, "required_change": required,
         },
-        figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob)},
+        figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob, curve=curve, required=required_teams)},
         files={"posterior/hierarchical.nc": fit.save},
         headline=_bayes_headline(fit, required, m.habit_change) | {"target_prob": m.target_prob},
         status="ok" if fit.converged else "not_converged",
     )
     out.sections = [
         Section("Bayesian hierarchical model", sentences=(fit.diagnostics.message(), *fit.notes()[1:3]), tables=(TableItem("bayes_diagnostics"), TableItem("bayes_summary")), figures=("bayes_region_effects", "ppc")),
-        Section(f"Chance of {m.outcome} at or above {m.threshold:g}", sentences=(ESTIMAND_NOTE,), figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
+        Section(f"Chance of {m.outcome} at or above {m.threshold:g}", sentences=(fit.estimand_note(),), figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
     ]
     if "revenue" in panel.data:
         _revenue_part(context, fit, out, options)
     return out
-
-
-ESTIMAND_NOTE = (
-    "Estimands: 'teams' is the average over this organisation's teams, each from its latest period, if every team's habit index rises; "
-    "'new_team' is a new team (in a new region, for the organisation) at the average habit level, its team and region effects drawn from their spreads: what a rollout to new sites can expect."
-)
 
 
 def _revenue_part(context: StepContext, fit, out: StepOutput, options: dict) -> None:

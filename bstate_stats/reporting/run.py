@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
     n_steps = len(config.analysis) + 2
 
     progress(f"[1/{n_steps}] validating {config.data_directory}")
+    started = time.perf_counter()
     report = bs.validate(config.data_directory, mapping=config.data.mapping or None)
     folder.write_frame("tables/validation.csv", report.summary())
     if not report.ok:
@@ -86,15 +88,19 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
         return "invalid", {"validation_errors": len(report.errors)}
     panel = bs.load_panel(config.data_directory, mapping=config.data.mapping or None)
     _require_columns(panel, config)
+    seconds = {"01 validate": round(time.perf_counter() - started, 2)}  # where the run's time went, in the manifest (keys numbered as the progress lines)
     sections = [_validation_section(report)]
     headline: dict = {}
     status = "ok"
     for k, entry in enumerate(config.analysis, start=2):
         registered = step(entry.kind)
         progress(f"[{k}/{n_steps}] {registered.description}")
+        started = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", BStateWarning)
             output = registered.run(StepContext(panel, config, entry.options, progress))
+        seconds[f"{k:02d} {entry.kind}"] = elapsed = round(time.perf_counter() - started, 2)
+        progress(f"  done in {elapsed:.1f} s")
         _write_output(folder, output)
         said = sorted({str(w.message) for w in caught if issubclass(w.category, BStateWarning)})
         libraries = sorted({str(w.message) for w in caught if not issubclass(w.category, BStateWarning)})
@@ -109,7 +115,7 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
     progress(f"[{n_steps}/{n_steps}] writing headline and manifest")
     folder.write_text("sections.json", json.dumps([section.to_dict() for section in sections], indent=1) + "\n")
     folder.write_text("headline.json", json.dumps(headline, indent=2, sort_keys=True) + "\n")
-    folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status=status)
+    folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status=status, extra={"seconds": seconds})
     return status, headline
 
 

@@ -69,6 +69,9 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
     assert ("tables/hierarchical_warnings.csv" in manifest["outputs"]) == ("Warnings: Bayesian hierarchical model" in sections)
     assert {"pymc", "pyfixest", "linearmodels"} <= set(manifest["versions"])
     assert manifest["seeds"] == {"hierarchical": 1, "bootstrap": 0}
+    kinds = [entry.kind for entry in small_config(data_dir).analysis]
+    assert list(manifest["seconds"]) == ["01 validate", *(f"{k:02d} {kind}" for k, kind in enumerate(kinds, start=2))]  # where the run's time went
+    assert all(seconds >= 0 for seconds in manifest["seconds"].values())
 
 
 def _report_text(out: Path) -> str:

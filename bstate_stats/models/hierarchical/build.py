@@ -62,7 +62,7 @@ def build_model(arrays: dict[str, np.ndarray], meta: dict, spec: HierarchicalSpe
             ]
             pm.Deterministic("team_slope_offset", pm.math.stack(columns, axis=1), dims=("team", "varying"))
             for column, j in zip(columns, meta["varying_idx"]):
-                eta = eta + column[team_idx] * x[:, j]
+                eta = eta + column[team_idx] * np.ascontiguousarray(x[:, j])  # a strided constant would keep numba from caching the compiled model
         if meta.get("period_effects", "none") != "none":
             delta = _period_effects(priors.period_sd * unit, meta["period_effects"])
             eta = eta + delta[period_idx]
@@ -121,3 +121,29 @@ def _team_values(name: str, population, region_offset, spread, parameterisation:
         values = pm.Normal(name, population + region_offset, spread, dims="team")
         return pm.Deterministic(f"{name}_offset", values - population, dims="team")
     return pm.Deterministic(f"{name}_offset", region_offset + spread * pm.Normal(f"{name}_z", 0.0, 1.0, dims="team"), dims="team")
+
+
+def checked_parameters(names: list[str]) -> list[str]:
+    """The posterior variables whose convergence is checked: each quantity once.
+
+    Team and region effects are checked as the offsets the estimands read
+    (``*_offset``). Left out: nutpie's unconstrained copies (``*__``); the
+    free variables behind an offset (the standard-Normal scores ``*_z`` of a
+    non-centred effect, the values of a centred one); and the stacked slope
+    offsets (``team_slope_offset``, ``region_slope_offset``), whose columns
+    are checked one by one. At 500 teams this cuts the checks from 12.4 s
+    (2,480 team-level quantities, each effect up to three times) to about 5 s.
+
+    Parameters
+    ----------
+    names
+        The posterior's variable names.
+
+    Returns
+    -------
+    list of str
+    """
+    stacked = {"team_slope_offset", "region_slope_offset"}
+    present = set(names)
+    return [name for name in names if not name.endswith(("__", "_z")) and name not in stacked and f"{name}_offset" not in present]
+

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from bstate_stats.diagnostics.convergence import check_convergence
 from bstate_stats.errors import SpecificationError
-from bstate_stats.models.hierarchical.build import build_model
+from bstate_stats.models.hierarchical.build import build_model, checked_parameters
 from bstate_stats.models.hierarchical.design import prepare_data
 from bstate_stats.models.hierarchical.families import Direction, FamilyName
 from bstate_stats.models.hierarchical.priors import Priors
@@ -174,7 +174,7 @@ def _refit_all(model: pm.Model, prior, spec: HierarchicalSpec, seeds: list[int],
         idata = nutpie.sample(
             compiled.with_data(y_observed=simulated[k]), draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=spec.target_accept
         )
-        rows += _ranks(prior.prior, idata.posterior, k, check_convergence(idata, warn=False).converged)
+        rows += _ranks(prior.prior, idata.posterior, k, check_convergence(idata, checked_parameters(list(idata.posterior.data_vars)), warn=False).converged)
     return rows
 
 

@@ -26,7 +26,12 @@ from bstate_stats.models.hierarchical.predict import Draws, linear_predictor, ne
 Level = Literal["population", "region", "team"]
 Estimand = Literal["teams", "new_team"]
 ESTIMAND_LABELS = {"teams": "average of this organisation's teams", "new_team": "a new team (predictive)"}
-BISECTION_STEPS = 40
+NEW_TEAM_ORIGIN = {
+    "partial_pooling": "in a new region (its team and region effects drawn from their estimated spreads)",
+    "fixed": "in one of this organisation's regions, in proportion to their teams (too few regions to estimate how a new region would differ; its team effects drawn from their spreads)",
+    "none": "(its team effects drawn from their spreads)",
+}
+BISECTION_TOLERANCE = 1e-3  # per-draw solutions to a thousandth of the driver's unit (0.01 points of a 0-100 index): far below the spread of the draws
 
 
 def hdi(draws: np.ndarray, probability: float) -> tuple[float, float]:
@@ -139,16 +144,17 @@ class Setting:
         elif gap(upper) < 0:
             mean_change = float("nan")
         else:
-            mean_change = float(optimize.brentq(gap, 0.0, upper, xtol=1e-6))
+            mean_change = float(optimize.brentq(gap, 0.0, upper, xtol=1e-6))  # exact: prob_target at this change has mean prob
         return mean_change, self._per_draw(unit, estimand, driver, target, direction, prob, upper), room
 
     def _per_draw(self, unit: Unit, estimand: Estimand, driver: int, target: float, direction: Direction, prob: float, upper: float) -> np.ndarray:
-        """Per draw, the change at which that draw's probability reaches ``prob`` (bisection; inf where it never does)."""
+        """Per draw, the change at which that draw's probability reaches ``prob`` (bisection to :data:`BISECTION_TOLERANCE`; inf where it never does)."""
         low, high = np.zeros(self.draws.n), np.full(self.draws.n, upper)
         at_low = self.prob(unit, estimand, driver, low, target, direction) >= prob
         at_high = self.prob(unit, estimand, driver, high, target, direction) >= prob
-        for _ in range(BISECTION_STEPS):
+        tolerance = BISECTION_TOLERANCE * self.meta["driver_unit"][driver]
+        for _ in range(max(1, int(np.ceil(np.log2(upper / tolerance))))):
             middle = (low + high) / 2
             reached = self.prob(unit, estimand, driver, middle, target, direction) >= prob
             high, low = np.where(reached, middle, high), np.where(reached, low, middle)
-        return np.where(at_low, 0.0, np.where(at_high, high, np.inf))
+        return np.where(at_low, 0.0, np.where(at_high, (low + high) / 2, np.inf))

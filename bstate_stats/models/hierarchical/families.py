@@ -158,6 +158,8 @@ class Family:
         Shares (binomial) and rates (poisson, negative binomial with exposure)
         are compared as events out of the row's trials or exposure.
         """
+        if self.name in ("censored_normal", "normal"):
+            return self._normal_prob(eta, aux, target, direction, bounds if self.name == "censored_normal" else None)
         dist = self.distribution(eta, aux, extra)
         if self.name in ("binomial", "poisson", "negative_binomial"):
             scale = 1.0 if extra is None else np.asarray(extra, dtype=float)
@@ -168,12 +170,18 @@ class Family:
         if self.name == "bernoulli":
             above = 1.0 - dist.cdf(np.ceil(target - 1e-9) - 1) if target > 0 else np.ones(np.shape(eta))
             return above if direction == "at_least" else dist.cdf(np.floor(target + 1e-9))
-        if self.name == "censored_normal" and bounds is not None:
-            low, high = bounds
-            if direction == "at_least":
-                return np.where(target > high, 0.0, np.where(target <= low, 1.0, dist.sf(target)))
-            return np.where(target >= high, 1.0, np.where(target < low, 0.0, dist.cdf(target)))
         return dist.sf(target) if direction == "at_least" else dist.cdf(target)
+
+    @staticmethod
+    def _normal_prob(eta: np.ndarray, aux: np.ndarray, target: float, direction: Direction, bounds: tuple[float, float] | None) -> np.ndarray:
+        """P(y >= target) or P(y <= target) for y ~ Normal(eta, aux), censored at ``bounds`` when given (``special.ndtr``: a third of ``stats.norm``'s time)."""
+        above = special.ndtr((eta - target) / aux) if direction == "at_least" else special.ndtr((target - eta) / aux)
+        if bounds is None:
+            return above
+        low, high = bounds
+        if direction == "at_least":
+            return np.zeros_like(above) if target > high else (np.ones_like(above) if target <= low else above)
+        return np.ones_like(above) if target >= high else (np.zeros_like(above) if target < low else above)
 
     def simulate(self, rng: np.random.Generator, eta: np.ndarray, aux: np.ndarray | None, extra: np.ndarray | None, bounds: tuple[float, float] | None) -> np.ndarray:
         """Outcomes drawn from the family (censored at the bounds for the censored Normal)."""

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from bstate_stats.diagnostics.convergence import check_convergence
 from bstate_stats.errors import RenamedWarning, SpecificationError, renamed_keywords
 from bstate_stats.io.provenance import package_versions
-from bstate_stats.models.hierarchical.build import build_model
+from bstate_stats.models.hierarchical.build import build_model, checked_parameters
 from bstate_stats.models.hierarchical.design import data_hash, prepare_data, warn_about_shape
 from bstate_stats.models.hierarchical.families import Direction, FamilyName
 from bstate_stats.models.hierarchical.priors import Priors
@@ -193,7 +193,7 @@ def fit_spec(panel: Panel, spec: HierarchicalSpec, priors: Priors, *, progress: 
             "bstate_versions": json.dumps(_versions()),
         }
     )
-    return HierarchicalResults(idata, spec, priors, meta, ledger, check_convergence(idata), model=model)
+    return HierarchicalResults(idata, spec, priors, meta, ledger, check_convergence(idata, checked_parameters(list(idata.posterior.data_vars))), model=model)
 
 
 def store_arrays(idata, arrays: dict[str, np.ndarray]) -> None:

@@ -16,7 +16,8 @@ import pandas as pd
 from bstate_stats.diagnostics.convergence import DiagnosticsReport, check_convergence
 from bstate_stats.errors import SpecificationError
 from bstate_stats.io.atomic import write_atomic
-from bstate_stats.models.hierarchical.estimands import ESTIMAND_LABELS, Estimand, Level, Setting, hdi
+from bstate_stats.models.hierarchical.build import checked_parameters
+from bstate_stats.models.hierarchical.estimands import ESTIMAND_LABELS, NEW_TEAM_ORIGIN, Estimand, Level, Setting, hdi
 from bstate_stats.models.hierarchical.families import Direction, family
 from bstate_stats.models.hierarchical.predict import Draws, linear_predictor
 from bstate_stats.models.hierarchical.priors import Priors
@@ -112,6 +113,14 @@ class HierarchicalResults(Results):
             "Team effects " + ", ".join(f"{k} {v}" for k, v in self.meta["team_effects"].items()) + " (sampler geometry only; same model)",
         ]
         return lines
+
+    def estimand_note(self) -> str:
+        """What the two estimands mean for this fit: who "teams" are, and where a "new team" comes from (it depends on the region structure)."""
+        where = NEW_TEAM_ORIGIN[self.meta["region_effects"]]
+        return (
+            "Estimands: 'teams' is the average over this organisation's teams, each from its latest period, if every team's driver rises; "
+            f"'new_team' is a new team {where}, at the average latest drivers: what a rollout to new sites can expect."
+        )
 
     # -- effects ---------------------------------------------------------------
     def _driver(self, driver: str | None) -> int:
@@ -326,10 +335,13 @@ class HierarchicalResults(Results):
 
         return plot_ppc(self.arrays["y"], self.posterior_predictive(), threshold=self.spec.target, period_idx=self.arrays["period_idx"], periods=self.meta["periods"])
 
-    def plot_prob_curve(self, level: Level = "population", prob: float = 0.8) -> Figure:
+    def plot_prob_curve(self, level: Level = "population", prob: float = 0.8, *, curve: pd.DataFrame | None = None, required: pd.DataFrame | None = None) -> Figure:
+        """P(outcome meets the target) against the first driver's change, with the change needed for ``prob`` (pass ``curve`` and ``required`` when already computed)."""
         from bstate_stats.plots.bayes import plot_prob_curve
 
-        return plot_prob_curve(self.prob_curve(level=level), required=self.required_change(prob, level=level), threshold=self.spec.target, outcome=self.spec.outcome)
+        curve = self.prob_curve(level=level) if curve is None else curve
+        required = self.required_change(prob, level=level) if required is None else required
+        return plot_prob_curve(curve, required=required, threshold=self.spec.target, outcome=self.spec.outcome)
 
     def plot(self) -> Figure:
         """Effects of the first driver by region with the organisation's interval."""
@@ -380,4 +392,4 @@ class HierarchicalResults(Results):
         except (OSError, ValueError) as exc:
             raise SpecificationError(f"{path}: cannot read a posterior from it ({exc})") from exc
         spec, priors, meta, ledger = read_attrs(idata, str(path))
-        return cls(idata, spec, priors, meta, ledger, check_convergence(idata, warn=False))
+        return cls(idata, spec, priors, meta, ledger, check_convergence(idata, checked_parameters(list(idata.posterior.data_vars)), warn=False))

@@ -77,7 +77,8 @@ def test_prob_target_agrees_with_simulation(name):
     extra = {"binomial": 300.0, "poisson": 400.0, "negative_binomial": 400.0}.get(name)
     bounds = (0.0, 10.0) if name == "censored_normal" else None
     simulated = fam.simulate(rng, eta, aux, None if extra is None else np.full(eta.shape, extra), bounds) / (extra or 1.0)
-    for target in np.quantile(simulated, [0.2, 0.5, 0.9]):
+    edges = [-0.5, 0.0, 10.0, 10.5] if bounds else []  # at and beyond the bounds of a censored scale
+    for target in [*np.quantile(simulated, [0.2, 0.5, 0.9]), *edges]:
         for direction, meets in (("at_least", simulated >= target), ("at_most", simulated <= target)):
             assert fam.prob_target(eta[:1], aux, float(target), direction, extra, bounds)[0] == pytest.approx(meets.mean(), abs=0.005)
 

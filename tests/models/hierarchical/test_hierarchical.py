@@ -49,6 +49,7 @@ def test_structure_with_mocked_sampling(mocked, small_study):
     posterior = result.idata.posterior
     assert posterior["team_slope_offset"].sizes["team"] == 9 and posterior["region_intercept_offset"].sizes["region"] == 3
     assert result.meta["region_effects"] == "fixed"  # 3 regions: too few to estimate their spread
+    assert "a new team in one of this organisation's regions" in result.estimand_note()  # not in a new region: no spread to draw one from
     assert {"bstate_spec", "bstate_priors", "bstate_data_hash", "bstate_versions"} <= set(result.idata.attrs)
     assert result.ledger.n_kept == len(small_study.deliverables)
 
@@ -65,6 +66,42 @@ def test_model_is_well_posed(small_study, team_effects):
     centred = team_effects == "centred"
     assert ("team_intercept" in free) == centred and ("team_intercept_z" in free) != centred
     assert ("team_slope_0" in free) == centred and ("team_slope_0_z" in free) != centred
+
+
+def test_compiled_model_holds_no_strided_constant(small_study):
+    """Every data constant in the numba-compiled log density (and gradient) is contiguous.
+
+    numba embeds a contiguous constant array in the compiled code but refers to a
+    strided one by its address, and code holding such an address is never cached:
+    one driver column sliced from the driver matrix kept the whole model out of
+    the compile cache (measured on the case study: 12-15 s to compile in every
+    process, 8.7 s with the cache).
+    """
+    import pytensor
+    from pytensor.graph.basic import Constant
+
+    spec = HierarchicalSpec("csat", tuple(DRIVERS), 0, varying=tuple(DRIVERS))
+    arrays, meta, _ = prepare_data(small_study.panel(), spec)
+    model = build_model(arrays, meta, spec, bs.Priors())
+    logp = model.logp()
+    function = pytensor.function(model.value_vars, [logp, *pytensor.grad(logp, model.value_vars)], mode="NUMBA")
+    constants = [v.data for v in function.maker.fgraph.variables if isinstance(v, Constant) and np.ndim(v.data) > 0]
+    assert any(c.shape[0] == len(arrays["y"]) for c in constants)  # the data are in the graph as constants
+    strided = [c.shape for c in constants if not (c.flags.c_contiguous or c.flags.f_contiguous)]
+    assert not strided, strided
+
+
+def test_convergence_is_checked_on_each_quantity_once():
+    """Offsets (what the estimands read) stand for their free variables; stacked copies and unconstrained twins are skipped."""
+    from bstate_stats.models.hierarchical.build import checked_parameters
+
+    names = [
+        "intercept", "effects_std", "team_sd", "team_intercept", "team_intercept_offset", "team_slope_sd", "team_slope_0_z", "team_slope_0_offset",
+        "team_slope_offset", "region_slope_offset_0", "region_slope_offset", "period_sd", "period_effect_z", "period_effect", "effects", "sigma", "sigma_log__",
+    ]
+    assert checked_parameters(names) == [
+        "intercept", "effects_std", "team_sd", "team_intercept_offset", "team_slope_sd", "team_slope_0_offset", "region_slope_offset_0", "period_sd", "period_effect", "effects", "sigma",
+    ]
 
 
 def test_large_panel_says_it_may_take_minutes():
@@ -290,12 +327,22 @@ def _unbalanced_study(seed: int):
     return study, bs.Panel.from_frames(**tables)
 
 
+def _new_team_truth(study, result) -> float:
+    """A new team's expected slope: in a new region when regions are pooled; else in one of the study's regions, in proportion to their teams."""
+    if result.meta["region_effects"] == "partial_pooling":
+        return study.truth.habit_effect
+    teams_per_region = study.deliverables.groupby("region")["team"].nunique()
+    slopes = pd.Series(study.truth.region_habit_effects).reindex(teams_per_region.index)
+    return float((slopes * teams_per_region).sum() / teams_per_region.sum())
+
+
 @pytest.mark.slow
 def test_coverage_of_both_estimands_over_100_unbalanced_studies():
     """90% intervals cover the truth in 84-96% of 100 studies (2 binomial se around 90%), unconverged fits counted apart.
 
     Each estimand against its own truth: this organisation's teams against the mean of the simulated teams' slopes, a new
-    team against the population slope. Power, said plainly: 100 studies flag an engine whose intervals cover 80% of the
+    team against the expected slope of a team drawn where the engine draws it (4 regions are too few to pool, so one of
+    these regions, not a new one: against the population slope of a new region it covered 81%). Power, said plainly: 100 studies flag an engine whose intervals cover 80% of the
     time with probability 0.84, one that covers 85% only with probability 0.4; ``bs.calibrate`` (SBC, slow test below)
     is the sharper check of the same engine.
     """
@@ -309,7 +356,7 @@ def test_coverage_of_both_estimands_over_100_unbalanced_studies():
         if not result.converged:
             unconverged += 1
             continue
-        truths = {"teams": study.latent.groupby("team")["habit_slope"].first().mean(), "new_team": study.truth.habit_effect}
+        truths = {"teams": study.latent.groupby("team")["habit_slope"].first().mean(), "new_team": _new_team_truth(study, result)}
         for estimand, truth in truths.items():
             effect = result.effects("population", estimand=estimand).iloc[0]
             hits[estimand].append(effect["hdi_low"] < truth < effect["hdi_high"])

@@ -1,7 +1,9 @@
 """The engine against an independent PyMC model written here from the formulas, family by family.
 
-Same data, same priors (their scales read from the fit's stated prior units), a different parameterisation
-(centred team intercepts, likelihoods written from PyMC's distributions): posterior means agree within
+Same data, same priors (their scales read from the fit's stated prior units), code written apart (likelihoods
+from PyMC's distributions, team intercepts centred, or non-centred where one 0/1 outcome per row says little about
+a team: centred, the bernoulli reference repeated its draws and its team_sd sat 0.2 posterior sd below the
+engine's). The reference must pass the same convergence checks as the engine; posterior means agree within
 0.1 posterior sd. With 16,000 draws each, the Monte Carlo error of a mean is 0.01-0.03 sd (effective sample
 sizes of about 1,000-10,000), so the bound is 2-7 standard errors of the difference: the spreads (team_sd,
 ESS lowest) are the ones a chance failure would name.
@@ -16,6 +18,7 @@ import pymc as pm
 import pytest
 
 import bstate_stats as bs
+from bstate_stats.diagnostics.convergence import check_convergence
 from bstate_stats.models.hierarchical.families import FAMILIES
 
 OPTIONS = {"binomial": "trials", "poisson": "exposure", "negative_binomial": "exposure"}
@@ -23,8 +26,8 @@ AUX = {"censored_normal": "sigma", "normal": "sigma", "lognormal": "sigma", "neg
 SETTINGS = {"varying": (), "period_effects": False, "region_effects": "none"}
 
 
-def _hand_written(frame, name: str, centre: float, unit: float, bounds, extra_column: str | None) -> pm.Model:
-    """Team intercepts around a population mean, one standardised habit slope, the family's likelihood."""
+def _hand_written(frame, name: str, centre: float, unit: float, bounds, extra_column: str | None, *, centred: bool) -> pm.Model:
+    """Team intercepts around a population mean (centred or not), one standardised habit slope, the family's likelihood."""
     team = frame["team"].astype("category").cat.codes.to_numpy()
     habit = frame["habit_index"].to_numpy(float)
     x = (habit - habit.mean()) / habit.std()
@@ -34,7 +37,8 @@ def _hand_written(frame, name: str, centre: float, unit: float, bounds, extra_co
         alpha = pm.Normal("intercept", centre, 2.0 * unit)
         beta = pm.Normal("beta", 0.0, 1.0 * unit)
         team_sd = pm.HalfNormal("team_sd", 0.5 * unit)
-        a = pm.Normal("a", alpha, team_sd, shape=int(team.max()) + 1)
+        n_teams = int(team.max()) + 1
+        a = pm.Normal("a", alpha, team_sd, shape=n_teams) if centred else alpha + team_sd * pm.Normal("a_z", 0.0, 1.0, shape=n_teams)
         eta = a[team] + beta * x
         if name in ("censored_normal", "normal", "lognormal"):
             sigma = pm.HalfNormal("sigma", 1.0 * unit)
@@ -72,9 +76,11 @@ def test_engine_agrees_with_a_hand_written_model(name):
         warnings.simplefilter("ignore")
         fit = bs.hierarchical(study.panel(), "outcome", ["habit_index"], random_seed=3, family=name, progress=False, draws=4000, **SETTINGS, **options)
         frame = study.frame.sort_values(["team", "period"])
-        with _hand_written(frame, name, fit.meta["centre"], fit.meta["unit"], fit.meta["bounds"], extra):
+        with _hand_written(frame, name, fit.meta["centre"], fit.meta["unit"], fit.meta["bounds"], extra, centred=name != "bernoulli"):
             hand = pm.sample(4000, tune=1000, chains=4, random_seed=3, nuts_sampler="nutpie", target_accept=0.9, progressbar=False)
     assert fit.converged, fit.diagnostics.message()
+    reference = check_convergence(hand, ["intercept", "beta", "team_sd", *([AUX[name]] if name in AUX else [])], warn=False)
+    assert reference.converged, f"the hand-written reference: {reference.message()}"
     pairs = {"intercept": "intercept", "effects_std": "beta", "team_sd": "team_sd", **({AUX[name]: AUX[name]} if name in AUX else {})}
     for ours, theirs in pairs.items():
         engine = fit.idata.posterior[ours].to_numpy().ravel()
