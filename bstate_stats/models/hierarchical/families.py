@@ -173,8 +173,9 @@ class Family:
         return dist.sf(target) if direction == "at_least" else dist.cdf(target)
 
     @staticmethod
-    def _normal_prob(eta: np.ndarray, aux: np.ndarray, target: float, direction: Direction, bounds: tuple[float, float] | None) -> np.ndarray:
+    def _normal_prob(eta: np.ndarray, aux: np.ndarray | None, target: float, direction: Direction, bounds: tuple[float, float] | None) -> np.ndarray:
         """P(y >= target) or P(y <= target) for y ~ Normal(eta, aux), censored at ``bounds`` when given (``special.ndtr``: a third of ``stats.norm``'s time)."""
+        assert aux is not None, "Normal families carry a noise sd"
         above = special.ndtr((eta - target) / aux) if direction == "at_least" else special.ndtr((target - eta) / aux)
         if bounds is None:
             return above
