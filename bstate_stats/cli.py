@@ -63,16 +63,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _print_headline(outcome) -> None:
+    from bstate_stats.schema.words import Words
+
     h = outcome.headline
+    words = Words.from_dict(h.get("outcome_words"))
     print(f"\nRun finished with status {outcome.status!r} in {outcome.out}")
     if "fe_effect" in h:
-        print(f"  within-team effect: {h['fe_effect']:+.2f} satisfaction points per +{h['habit_change']:g} habit points "
-              f"({h['fe_conf_low']:+.2f} to {h['fe_conf_high']:+.2f})")
+        print(f"  within-team effect: {words.amount(h['fe_effect'])} per +{h['habit_change']:g} habit points "
+              f"({words.number(h['fe_conf_low'])} to {words.number(h['fe_conf_high'])})")
     if h.get("converged") is not None:
         if not h["converged"]:
             print(f"  WARNING: Bayesian model NOT converged: {h['convergence_message']}")
         if h["required_reachable"]:
-            print(f"  habit change for a {h['target_prob']:.0%} chance of satisfaction >= {h['threshold']:g} (a typical team): "
+            print(f"  habit change for a {h['target_prob']:.0%} chance of {words.noun} >= {words.level(h['threshold'])} (a typical team): "
                   f"+{h['required_change']:.1f} points ({h['required_low']:.1f} to {h['required_high']:.1f})")
         if "revenue_lift_mean" in h:
             print(f"  annual revenue lift of +{h['habit_change']:g} habit points: ${h['revenue_lift_mean']:,.0f} "

@@ -20,6 +20,7 @@ from bstate_stats.models.importance import relative_importance
 from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
+from bstate_stats.schema.words import Words, words_for
 
 CASE_STEPS = ("describe", "correlations", "importance", "fixed_effects", "threshold", "revenue", "hierarchical")
 
@@ -148,6 +149,12 @@ class ImportanceOptions:
     top_k: int = 1
 
 
+def _words(context: StepContext) -> Words:
+    """How sentences name the run's outcome (label and unit from the schema, the scale from the panel)."""
+    outcome = context.config.model.outcome
+    return words_for(outcome, context.panel.scales.get(outcome, "numeric"))
+
+
 @register_step("importance", description="which drivers and metrics matter (relative importance)", options=ImportanceOptions)
 def importance_step(context: StepContext) -> StepOutput:
     """Shapley (LMG) shares of the outcome's within-team R²: habits, relationships and the internal metrics ranked, with intervals."""
@@ -159,7 +166,7 @@ def importance_step(context: StepContext) -> StepOutput:
     return StepOutput(
         tables={"importance": table}, figures={"importance": fit.plot()}, headline={"importance_top": str(table["term"].iloc[0]), "importance_top_share": float(table["share_of_r2"].iloc[0]),
                                                                                     "importance_r2": fit.r2_within, "importance_top_prob": float(table["prob_top_k"].iloc[0])},
-        sections=[Section(f"Which drivers and metrics matter for {m.outcome}", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("importance", 3, percent=("share_of_r2", "prob_top_k")),), figures=("importance",))],
+        sections=[Section(f"Which drivers and metrics matter for {_words(context).noun}", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("importance", 3, percent=("share_of_r2", "prob_top_k")),), figures=("importance",))],
     )
 
 
@@ -173,10 +180,10 @@ def fixed_effects_step(context: StepContext) -> StepOutput:
     tests = pd.concat(
         [mundlak(panel, m.outcome, m.drivers, period_effects=with_periods).to_frame(), team_effects_f_test(panel, m.outcome, m.drivers, period_effects=with_periods).to_frame()]
     ).astype({"df": str})
-    row = fe.effect(m.drivers[0], m.habit_change)
+    row, words = fe.effect(m.drivers[0], m.habit_change), _words(context)
     sentence = (
-        f"Within a team, +{m.habit_change:g} {m.drivers[0]} points go with {row['estimate']:+.2f} {m.outcome} points "
-        f"({context.config.fixed_effects.confidence_level:.0%} interval {row['conf_low']:+.2f} to {row['conf_high']:+.2f}; {fe.n_rows} rows, {fe.n_teams} teams)."
+        f"Within a team, +{m.habit_change:g} {m.drivers[0]} points go with {words.amount(row['estimate'])} "
+        f"({context.config.fixed_effects.confidence_level:.0%} interval {words.number(row['conf_low'])} to {words.number(row['conf_high'])}; {fe.n_rows} rows, {fe.n_teams} teams)."
     )
     return StepOutput(
         tables={"fixed_effects": fe.summary(), "fixed_effects_lagged": lagged.summary(), "fixed_effects_ledger": fe.ledger.summary(), "specification_tests": tests},
@@ -185,7 +192,7 @@ def fixed_effects_step(context: StepContext) -> StepOutput:
         headline={
             "habit_change": m.habit_change, "threshold": m.threshold, "target_prob": m.target_prob,
             "fe_effect": float(row["estimate"]), "fe_conf_low": float(row["conf_low"]), "fe_conf_high": float(row["conf_high"]),
-            "fe_confidence_level": context.config.fixed_effects.confidence_level, "converged": None,
+            "fe_confidence_level": context.config.fixed_effects.confidence_level, "converged": None, "outcome_words": words.to_dict(),
         },
         sections=[
             Section("Rows excluded from the fixed-effects model", tables=(TableItem("fixed_effects_ledger"),)),
@@ -202,7 +209,8 @@ def threshold_step(context: StepContext) -> StepOutput:
     """Change in P(outcome at or above the threshold) per habit change: linear probability model and conditional logit."""
     panel, m = context.panel, context.config.model
     fit = threshold_model(panel, m.outcome, [m.drivers[0]], threshold=m.threshold, change=m.habit_change, effects=context.config.fixed_effects.effects, **_fe_options(context))
-    title = f"Change in P({m.outcome} at or above {m.threshold:g}) per +{m.habit_change:g} habit points"
+    words = _words(context)
+    title = f"Change in P({words.noun} at or above {words.level(m.threshold)}) per +{m.habit_change:g} habit points"
     return StepOutput(tables={"threshold": fit.summary()}, sections=[Section(title, sentences=tuple(fit.notes()), tables=(TableItem("threshold", 3),))])
 
 
@@ -246,12 +254,12 @@ def hierarchical_step(context: StepContext) -> StepOutput:
         },
         figures={"bayes_region_effects": fit.plot_effects("region"), "ppc": fit.plot_ppc(), "prob_curve": fit.plot_prob_curve(prob=m.target_prob, curve=curve, required=required_teams)},
         files={"posterior/hierarchical.nc": fit.save},
-        headline=_bayes_headline(fit, required, m.habit_change) | {"target_prob": m.target_prob},
+        headline=_bayes_headline(fit, required, m.habit_change) | {"target_prob": m.target_prob, "outcome_words": _words(context).to_dict()},
         status="ok" if fit.converged else "not_converged",
     )
     out.sections = [
         Section("Bayesian hierarchical model", sentences=(fit.diagnostics.message(), *fit.notes()[1:3]), tables=(TableItem("bayes_diagnostics"), TableItem("bayes_summary")), figures=("bayes_region_effects", "ppc")),
-        Section(f"Chance of {m.outcome} at or above {m.threshold:g}", sentences=(fit.estimand_note(),), figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
+        Section(f"Chance of {_words(context).noun} at or above {_words(context).level(m.threshold)}", sentences=(fit.estimand_note(),), figures=("prob_curve",), tables=(TableItem("required_change", 2),)),
     ]
     if "revenue" in panel.data:
         _revenue_part(context, fit, out, options)

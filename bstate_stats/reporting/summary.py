@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bstate_stats.schema.words import Words
+
 RED, GREEN = "#b03a2e", "#2e7d32"
 
 
@@ -79,28 +81,38 @@ def executive_summary(h: Mapping[str, Any]) -> ExecutiveSummary:
     ExecutiveSummary
         Convergence banners and bullet points, every number taken from ``h``.
     """
-    lines = [*_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h)]
+    lines = [*_outcome_lines(h), *_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h)]
     return ExecutiveSummary(convergence_banners(h), tuple(lines))
+
+
+def _outcome_lines(h: Mapping[str, Any]) -> list[str]:
+    if "outcome_words" not in h:
+        return []
+    words = Words.from_dict(h["outcome_words"])
+    return [f"- Outcome analysed: **{words.noun}** (column {words.column}, scale {words.scale})."]
 
 
 def _fixed_effects_lines(h: Mapping[str, Any]) -> list[str]:
     if "fe_effect" not in h:
         return []
+    words = Words.from_dict(h.get("outcome_words"))
     return [
-        f"- Within a team, **+{h['habit_change']:g} habit points** go with **{h['fe_effect']:+.2f} satisfaction points** "
-        f"({h['fe_confidence_level']:.0%} confidence interval {h['fe_conf_low']:+.2f} to {h['fe_conf_high']:+.2f}; fixed effects)."
+        f"- Within a team, **+{h['habit_change']:g} habit points** go with **{words.amount(h['fe_effect'])}** "
+        f"({h['fe_confidence_level']:.0%} confidence interval {words.number(h['fe_conf_low'])} to {words.number(h['fe_conf_high'])}; fixed effects)."
     ]
 
 
 def _bayes_lines(h: Mapping[str, Any]) -> list[str]:
     if h.get("converged") is None:
         return []
+    words = Words.from_dict(h.get("outcome_words"))
+    target = f"{words.noun} at or above {words.level(h['threshold'])}"
     if not h["required_reachable"]:
-        return [f"- A {h['target_prob']:.0%} chance of satisfaction at or above {h['threshold']:g} is not reachable within the habit scale."]
+        return [f"- A {h['target_prob']:.0%} chance of {target} is not reachable within the habit scale."]
     lines = [
         f"- A typical team (a new team at today's average habit level) needs **+{h['required_change']:.1f} habit points** "
         f"({h['credible_level']:.0%} interval {h['required_low']:.1f} to {h['required_high']:.1f}) for a **{h['target_prob']:.0%} chance** "
-        f"of satisfaction at or above {h['threshold']:g} in a period."
+        f"of {target} in a period."
     ]
     if math.isfinite(h.get("required_change_all_teams", float("nan"))):
         lines.append(
@@ -170,6 +182,6 @@ def _importance_lines(h: Mapping[str, Any]) -> list[str]:
     if "importance_top" not in h:
         return []
     return [
-        f"- Of what the drivers and metrics explain of satisfaction within teams (R² = {h['importance_r2']:.2f}), {h['importance_top']} accounts for the largest part "
+        f"- Of what the drivers and metrics explain of {Words.from_dict(h.get('outcome_words')).noun} within teams (R² = {h['importance_r2']:.2f}), {h['importance_top']} accounts for the largest part "
         f"({h['importance_top_share']:.0%}; first in {h['importance_top_prob']:.0%} of bootstrap replicates)."
     ]

@@ -60,6 +60,8 @@ class ColumnSpec:
     description: str = ""
     low: float | None = None
     high: float | None = None
+    label: str = ""  # how sentences name it ("first-contact resolution"); the column name when empty
+    unit: str = ""  # for numeric columns, what one unit is ("seconds"); other scales carry their own
 
     @property
     def is_key(self) -> bool:
@@ -161,7 +163,7 @@ def schema_directory() -> Path:
 
 
 def _parse_column(raw: dict, source: Path) -> ColumnSpec:
-    unknown = set(raw) - {"name", "role", "scale", "required", "description", "min", "max"}
+    unknown = set(raw) - {"name", "role", "scale", "required", "description", "min", "max", "label", "unit"}
     if unknown or not {"name", "role", "scale"} <= set(raw):
         raise SchemaDefinitionError(f"{source}: column entry {raw!r} needs name, role, scale; unknown keys {sorted(unknown)}")
     return ColumnSpec(
@@ -172,6 +174,8 @@ def _parse_column(raw: dict, source: Path) -> ColumnSpec:
         description=raw.get("description", ""),
         low=raw.get("min"),
         high=raw.get("max"),
+        label=raw.get("label", ""),
+        unit=raw.get("unit", ""),
     )
 
 

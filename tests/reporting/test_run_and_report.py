@@ -145,7 +145,7 @@ def test_report_shows_every_line_of_the_executive_summary(finished):
     assert f"{chain.loc['share at or above threshold (window, before)', 'estimate']:.0%}" in text
     relative = pd.read_csv(out / "tables" / "revenue.csv").iloc[-1]
     assert f"{relative['estimate']:.0%}" in text  # exp(b) - 1 as a percentage
-    for section in ("Satisfaction items against 8", "Employees seeing better relationships", "How the three families move together within teams", "Which drivers and metrics matter for csat"):
+    for section in ("Satisfaction items against 8", "Employees seeing better relationships", "How the three families move together within teams", "Which drivers and metrics matter for satisfaction"):  # the schema's label, not the column name
         assert section in text, section
     employees = pd.read_csv(out / "tables" / "employees_improved_region.csv")
     assert all(f"{value:.0%}" in text for value in employees["share_improved"])  # shares as percentages in the region table

@@ -286,6 +286,27 @@ def test_revenue_model_of_its_own_agrees_with_fixed_effects(revenue_fit, study):
     assert premium["mean"] == pytest.approx(study.truth.revenue_log_lift, abs=0.05)
 
 
+@pytest.mark.slow
+def test_revenue_premium_interval_covers_the_truth_over_40_studies():
+    """The 90% interval of the log revenue premium covers the truth in 80-99% of 40 simulated case studies (2 binomial se around 90%).
+
+    The check behind a worry from one seed: there the Bayesian interval (sd 0.010) missed the truth while the
+    fixed-effects cluster-robust se was 0.017. With noise as the model states it, the model-based interval is the
+    calibrated one; this counts how often it covers.
+    """
+    covered = []
+    for seed in range(40):
+        study = bs.simulate.case_study(seed=900 + seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            premium = bs.bayesian_revenue(study.panel(), random_seed=seed, progress=False)
+        assert premium.converged, premium.diagnostics.message()
+        row = premium.effects("population").iloc[0]
+        covered.append(row["hdi_low"] < study.truth.revenue_log_lift < row["hdi_high"])
+    print(f"revenue premium: 90% interval covered the truth in {np.mean(covered):.0%} of {len(covered)} studies")
+    assert 0.80 <= np.mean(covered) <= 0.99
+
+
 def test_revenue_lift_recovers_truth(fit, revenue_fit, study):
     """The truth lies within 3 posterior sd of the mean (a calibrated posterior misses 1 time in 370).
 
