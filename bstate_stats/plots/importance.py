@@ -27,3 +27,23 @@ def plot_importance(summary: pd.DataFrame, *, title: str, top_k: int) -> Figure:
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_metric_effects(table: pd.DataFrame, *, nouns: dict[str, str], confidence_level: float) -> Figure:
+    """One panel per outcome: each metric's effect per +1 within-team sd with its interval, the zero line, metrics that move it in colour."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes) + 1.5, 0.45 * table["metric"].nunique() + 1.8), squeeze=False)
+    for ax, outcome in zip(axes[0], outcomes):
+        block = table[table["outcome"] == outcome].iloc[::-1]
+        y = list(range(len(block)))
+        colours = ["#1f4e79" if moves else "#9a9a9a" for moves in block["moves"]]
+        ax.axvline(0, color="#555555", lw=0.8)
+        for position, row, colour in zip(y, block.itertuples(), colours):
+            ax.plot([row.conf_low, row.conf_high], [position, position], color=colour, lw=2)
+            ax.plot(row.estimate, position, "o", color=colour)
+        ax.set_yticks(y, [nouns.get(m, m) for m in block["metric"]])
+        ax.set_xlabel(f"change in {nouns.get(outcome, outcome)} per +1 sd of the metric")
+        ax.set_title(nouns.get(outcome, outcome), fontsize=10)
+    fig.suptitle(f"Internal metrics and customer outcomes within teams ({confidence_level:.0%} intervals; grey: includes zero)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -16,13 +16,13 @@ from bstate_stats.errors import ConfigError
 from bstate_stats.models.correlations import within_team_correlations
 from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
 from bstate_stats.models.hierarchical import hierarchical
-from bstate_stats.models.importance import relative_importance
+from bstate_stats.models.importance import metrics_and_outcomes, relative_importance
 from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
 from bstate_stats.schema.words import Words, words_for
 
-CASE_STEPS = ("describe", "correlations", "importance", "fixed_effects", "threshold", "revenue", "hierarchical")
+CASE_STEPS = ("describe", "correlations", "importance", "metrics", "fixed_effects", "threshold", "revenue", "hierarchical")
 
 
 def _fe_options(context: StepContext) -> dict:
@@ -167,6 +167,31 @@ def importance_step(context: StepContext) -> StepOutput:
         tables={"importance": table}, figures={"importance": fit.plot()}, headline={"importance_top": str(table["term"].iloc[0]), "importance_top_share": float(table["share_of_r2"].iloc[0]),
                                                                                     "importance_r2": fit.r2_within, "importance_top_prob": float(table["prob_top_k"].iloc[0])},
         sections=[Section(f"Which drivers and metrics matter for {_words(context).noun}", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("importance", 3, percent=("share_of_r2", "prob_top_k")),), figures=("importance",))],
+    )
+
+
+@dataclass(frozen=True)
+class MetricsOptions:
+    """Options of a ``kind = "metrics"`` entry: the customer outcomes (default: the model's), the internal metrics (default: every operational column that is not an outcome), controls, effects, replicates."""
+
+    outcomes: list = field(default_factory=list)
+    metrics: list = field(default_factory=list)
+    controls: list = field(default_factory=list)
+    effects: str = "twoway"
+    bootstrap_reps: int = 999
+
+
+@register_step("metrics", description="do the internal metrics move the customer outcomes?", options=MetricsOptions)
+def metrics_step(context: StepContext) -> StepOutput:
+    """One within-team regression per outcome and internal metric: the effect of +1 within-team sd of the metric, in the outcome's units."""
+    panel, m, options = context.panel, context.config.model, context.options
+    outcomes = list(options.outcomes) or [m.outcome]
+    metrics = list(options.metrics) or [c for c in panel.columns_with_role("operational") if c not in outcomes]
+    fit = metrics_and_outcomes(panel, outcomes, metrics, controls=options.controls, effects=options.effects, confidence_level=context.config.fixed_effects.confidence_level,
+                               bootstrap_reps=options.bootstrap_reps, seed=context.config.seeds.bootstrap)
+    return StepOutput(
+        tables={"metrics_and_outcomes": fit.summary()}, figures={"metrics_and_outcomes": fit.plot()}, headline=fit.headline(),
+        sections=[Section(fit.title, sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("metrics_and_outcomes", 3),), figures=("metrics_and_outcomes",))],
     )
 
 

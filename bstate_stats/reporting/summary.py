@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bstate_stats.schema.words import Words
+from bstate_stats.schema.words import Words, words_for
 
 RED, GREEN = "#b03a2e", "#2e7d32"
 
@@ -81,7 +81,7 @@ def executive_summary(h: Mapping[str, Any]) -> ExecutiveSummary:
     ExecutiveSummary
         Convergence banners and bullet points, every number taken from ``h``.
     """
-    lines = [*_outcome_lines(h), *_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h)]
+    lines = [*_outcome_lines(h), *_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h), *_metrics_lines(h)]
     return ExecutiveSummary(convergence_banners(h), tuple(lines))
 
 
@@ -185,3 +185,12 @@ def _importance_lines(h: Mapping[str, Any]) -> list[str]:
         f"- Of what the drivers and metrics explain of {Words.from_dict(h.get('outcome_words')).noun} within teams (R² = {h['importance_r2']:.2f}), {h['importance_top']} accounts for the largest part "
         f"({h['importance_top_share']:.0%}; first in {h['importance_top_prob']:.0%} of bootstrap replicates)."
     ]
+
+
+def _metrics_lines(h: Mapping[str, Any]) -> list[str]:
+    if "metrics_moving" not in h:
+        return []
+    noun = lambda column: words_for(column, "numeric").noun  # the label only: units play no part here
+    said = [f"{noun(outcome)}: {', '.join(noun(m) for m in moving) or 'none'}" for outcome, moving in h["metrics_moving"].items()]
+    return [f"- Internal metrics that move the customer outcomes within teams (interval excluding zero): {'; '.join(said)}."]
+

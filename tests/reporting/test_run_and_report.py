@@ -62,7 +62,7 @@ def test_run_writes_outputs_and_manifest_last(finished, data_dir):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == outcome.status
     assert set(manifest["inputs"]) == {str(p) for p in data_dir.glob("*.csv")}
-    for name in ("tables/fixed_effects.csv", "tables/bayes_diagnostics.csv", "figures/prob_curve.png", "posterior/hierarchical.nc", "headline.json", "sections.json"):
+    for name in ("tables/fixed_effects.csv", "tables/metrics_and_outcomes.csv", "tables/bayes_diagnostics.csv", "figures/prob_curve.png", "posterior/hierarchical.nc", "headline.json", "sections.json"):
         assert name in manifest["outputs"], name
     sections = [s["title"] for s in json.loads((out / "sections.json").read_text())]
     assert sections[0] == "Data validation" and "Bayesian hierarchical model" in sections
