@@ -29,7 +29,7 @@ def plot_importance(summary: pd.DataFrame, *, title: str, top_k: int) -> Figure:
     return fig
 
 
-def plot_metric_effects(table: pd.DataFrame, *, nouns: dict[str, str], confidence_level: float) -> Figure:
+def plot_metric_effects(table: pd.DataFrame, *, nouns: dict[str, str], units: dict[str, str], confidence_level: float) -> Figure:
     """One panel per outcome: each metric's effect per +1 within-team sd with its interval, the zero line, metrics that move it in colour."""
     outcomes = list(dict.fromkeys(table["outcome"]))
     fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes) + 1.5, 0.45 * table["metric"].nunique() + 1.8), squeeze=False)
@@ -42,7 +42,8 @@ def plot_metric_effects(table: pd.DataFrame, *, nouns: dict[str, str], confidenc
             ax.plot([row.conf_low, row.conf_high], [position, position], color=colour, lw=2)
             ax.plot(row.estimate, position, "o", color=colour)
         ax.set_yticks(y, [nouns.get(m, m) for m in block["metric"]])
-        ax.set_xlabel(f"change in {nouns.get(outcome, outcome)} per +1 sd of the metric")
+        unit = f" ({units[outcome]})" if units.get(outcome) else ""
+        ax.set_xlabel(f"change in {nouns.get(outcome, outcome)}{unit}\nper +1 within-team sd of the metric")
         ax.set_title(nouns.get(outcome, outcome), fontsize=10)
     fig.suptitle(f"Internal metrics and customer outcomes within teams ({confidence_level:.0%} intervals; grey: includes zero)", fontsize=10)
     fig.tight_layout()

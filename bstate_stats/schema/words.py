@@ -42,6 +42,15 @@ class Words:
         """What a change is multiplied by to be stated in its unit (100 for shares stated in percentage points)."""
         return 100.0 if self.scale == "proportion_0_1" else 1.0
 
+    @property
+    def unit_name(self) -> str:
+        """The unit changes are stated in: "percentage points", "points", the column's unit, or "" (a count or bare number)."""
+        if self.scale in SHARES:
+            return "percentage points"
+        if self.scale in ("score_0_10", "likert_1_5"):
+            return "points"
+        return "currency" if self.scale == "currency" else self.unit
+
     def number(self, value: float, digits: int | None = None) -> str:
         """A signed change as a bare number in the outcome's unit (interval ends: "+0.93", "+6.6" for a share's +0.066; one decimal for percentage points, two otherwise)."""
         places = (1 if self.scale in SHARES else 2) if digits is None else digits

@@ -170,7 +170,11 @@ class MetricsResults(Results):
     def plot(self) -> Figure:
         from bstate_stats.plots.importance import plot_metric_effects
 
-        return plot_metric_effects(self.table, nouns={c: self._words(c).noun for c in self.scales}, confidence_level=self.confidence_level)
+        scaled = self.table.copy()
+        factor = scaled["outcome"].map(lambda outcome: self._words(outcome).factor)
+        scaled[["estimate", "conf_low", "conf_high"]] = scaled[["estimate", "conf_low", "conf_high"]].mul(factor, axis=0)  # shares in percentage points
+        units = {c: self._words(c).unit_name for c in self.scales}
+        return plot_metric_effects(scaled, nouns={c: self._words(c).noun for c in self.scales}, units=units, confidence_level=self.confidence_level)
 
 
 def _listed(items: list[str]) -> str:
