@@ -29,7 +29,7 @@ from bstate_stats.errors import (
 # `validate` do not pay for PyMC, pyfixest or matplotlib.
 _LAZY = {
     **dict.fromkeys(["CorrelationResults", "within_team_correlations"], "bstate_stats.models.correlations"),
-    **dict.fromkeys(["MetricsResults", "RelativeImportanceResults", "metrics_and_outcomes", "relative_importance"], "bstate_stats.models.importance"),
+    **dict.fromkeys(["ImportanceMatrix", "MetricsResults", "RelativeImportanceResults", "importance_matrix", "metrics_and_outcomes", "relative_importance"], "bstate_stats.models.importance"),
     **dict.fromkeys(
         ["ComparisonTable", "FixedEffectsResults", "FixedEffectsSpec", "SpecificationTest", "compare", "fixed_effects", "hausman", "mundlak", "team_effects_f_test"],
         "bstate_stats.models.fixed_effects",
@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors
         team_effects_f_test,
     )
     from bstate_stats.models.hierarchical import CalibrationResults, HierarchicalResults, HierarchicalSpec, Priors, calibrate, hierarchical, prior_predictive_check
-    from bstate_stats.models.importance import MetricsResults, RelativeImportanceResults, metrics_and_outcomes, relative_importance
+    from bstate_stats.models.importance import ImportanceMatrix, MetricsResults, RelativeImportanceResults, importance_matrix, metrics_and_outcomes, relative_importance
     from bstate_stats.models.revenue import BayesianRevenueLift, HabitRevenueChain, RevenueResults, bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
     from bstate_stats.models.threshold import ThresholdResults, threshold_model
     from bstate_stats.panel.ledger import ExclusionLedger
@@ -109,6 +109,7 @@ __all__ = [
     "HierarchicalResults",
     "HierarchicalSpec",
     "Priors",
+    "ImportanceMatrix",
     "MetricsResults",
     "RelativeImportanceResults",
     "RenamedWarning",
@@ -124,6 +125,7 @@ __all__ = [
     "hausman",
     "hierarchical",
     "prior_predictive_check",
+    "importance_matrix",
     "metrics_and_outcomes",
     "mundlak",
     "relative_importance",

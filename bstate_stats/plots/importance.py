@@ -48,3 +48,26 @@ def plot_metric_effects(table: pd.DataFrame, *, nouns: dict[str, str], units: di
     fig.suptitle(f"Internal metrics and customer outcomes within teams ({confidence_level:.0%} intervals; grey: includes zero)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_importance_matrix(table: pd.DataFrame, *, outcome: str, confidence_level: float, matters_from: float) -> Figure:
+    """Importance (share of the within R², x) against the gap to target (within-team sd, y), both with intervals; the quadrant to act on first shaded."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.axvspan(matters_from, 1, ymin=0.5, color="#f3d9d5", alpha=0.35, lw=0)  # shares from the median driver's up, short of target: act first
+    colours = {"act first": "#b03a2e", "keep": "#2e7d32", "watch": "#b7950b", "fine": "#7f7f7f"}
+    total = table["estimate"] / table["share_of_r2"]  # the within R²: shares of it, intervals scaled alike
+    for row, r2 in zip(table.itertuples(), total):
+        colour = colours[row.priority]
+        ax.plot([row.conf_low / r2, row.conf_high / r2], [row.gap_sd, row.gap_sd], color=colour, lw=1.5)
+        ax.plot([row.share_of_r2, row.share_of_r2], [row.gap_low, row.gap_high], color=colour, lw=1.5)
+        ax.plot(row.share_of_r2, row.gap_sd, "o", color=colour)
+        ax.annotate(f" {row.term} ({row.priority})", (row.share_of_r2, row.gap_sd), fontsize=8, color=colour)
+    top = max(abs(table[["gap_low", "gap_high"]]).to_numpy().max(), 0.5) * 1.15
+    ax.set_ylim(-top, top)
+    ax.set_xlim(0, min(1.0, max((table["conf_high"] / total).max() * 1.3, 0.1)))
+    ax.set_xlabel(f"share of the explained within-team variation of {outcome}")
+    ax.set_ylabel("gap to target (within-team sd; above 0: short)")
+    ax.set_title(f"Importance x performance ({confidence_level:.0%} intervals)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -16,7 +16,7 @@ from bstate_stats.errors import ConfigError
 from bstate_stats.models.correlations import within_team_correlations
 from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
 from bstate_stats.models.hierarchical import hierarchical
-from bstate_stats.models.importance import metrics_and_outcomes, relative_importance
+from bstate_stats.models.importance import importance_matrix, metrics_and_outcomes, relative_importance
 from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
@@ -147,6 +147,7 @@ class ImportanceOptions:
     effects: str = "twoway"
     bootstrap_reps: int = 999
     top_k: int = 1
+    targets: dict = field(default_factory=dict)  # {metric: target} or {metric: [target, "at_most"]}: adds the importance x performance matrix
 
 
 def _words(context: StepContext) -> Words:
@@ -163,11 +164,16 @@ def importance_step(context: StepContext) -> StepOutput:
     fit = relative_importance(panel, m.outcome, drivers, effects=options.effects, bootstrap_reps=options.bootstrap_reps, top_k=options.top_k, seed=context.config.seeds.bootstrap,
                               confidence_level=context.config.fixed_effects.confidence_level)
     table = fit.summary()
-    return StepOutput(
+    out = StepOutput(
         tables={"importance": table}, figures={"importance": fit.plot()}, headline={"importance_top": str(table["term"].iloc[0]), "importance_top_share": float(table["share_of_r2"].iloc[0]),
                                                                                     "importance_r2": fit.r2_within, "importance_top_prob": float(table["prob_top_k"].iloc[0])},
         sections=[Section(f"Which drivers and metrics matter for {_words(context).noun}", sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("importance", 3, percent=("share_of_r2", "prob_top_k")),), figures=("importance",))],
     )
+    if options.targets:
+        matrix = importance_matrix(fit, panel, {name: tuple(goal) if isinstance(goal, list) else goal for name, goal in options.targets.items()})
+        out.tables["importance_matrix"], out.figures["importance_matrix"] = matrix.summary(), matrix.plot()
+        out.sections.append(Section("Importance x performance: where effort pays first", sentences=(matrix.sentence(), *matrix.notes()), tables=(TableItem("importance_matrix", 3, percent=("share_of_r2",)),), figures=("importance_matrix",)))
+    return out
 
 
 @dataclass(frozen=True)

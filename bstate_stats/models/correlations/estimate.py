@@ -10,6 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from bstate_stats.errors import ColumnError, SpecificationError
+from bstate_stats.inference.resampling import team_bootstrap_counts
 from bstate_stats.models.correlations.results import CorrelationResults, PairData
 from bstate_stats.models.fixed_effects.engines import demean_two_way
 from bstate_stats.panel.panel import Panel
@@ -72,7 +73,7 @@ def within_team_correlations(
     _check(panel, columns, lags, confidence_level, bootstrap_reps)
     teams = pd.Index(panel.teams)
     pairs = tuple(_pair_data(panel, teams, x, y, lag) for lag in lags for x, y in (combinations(columns, 2) if lag == 0 else permutations(columns, 2)))
-    counts = np.random.default_rng(seed).multinomial(len(teams), np.full(len(teams), 1 / len(teams)), size=bootstrap_reps)
+    counts = team_bootstrap_counts(len(teams), bootstrap_reps, seed)
     estimates, replicates = (_two_way if period_effects else _team_only)(pairs, counts, progress)
     return CorrelationResults(pairs=pairs, estimates=estimates, replicates=replicates, confidence_level=confidence_level, period_effects=period_effects, seed=seed)
 

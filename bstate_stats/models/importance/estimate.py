@@ -10,6 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from bstate_stats.errors import SpecificationError
+from bstate_stats.inference.resampling import team_bootstrap_counts
 from bstate_stats.models.fixed_effects.engines import demean_two_way
 from bstate_stats.models.importance.results import RelativeImportanceResults
 from bstate_stats.models.importance.shares import relative_weights, shapley_shares, subset_r2
@@ -77,7 +78,7 @@ def relative_importance(
     team = pd.factorize(frame.data.index.get_level_values("team"))[0]
     period = pd.factorize(frame.data.index.get_level_values("t"))[0]
     n_teams = int(team.max()) + 1
-    counts = np.random.default_rng(seed).multinomial(n_teams, np.full(n_teams, 1 / n_teams), size=bootstrap_reps)
+    counts = team_bootstrap_counts(n_teams, bootstrap_reps, seed)
     cross, replicates = _cross_products(values, team, period, counts, effects, progress)
     lmg, rw = _decompose(cross, names)
     lmg_draws, rw_draws = _decompose(replicates, names)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bstate_stats.inference.resampling import team_bootstrap_counts
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.results.base import Results
 
@@ -85,6 +86,10 @@ class RelativeImportanceResults(Results):
         widen = stats.t.ppf(1 - alpha / 2, self.n_teams - 1) / stats.norm.ppf(1 - alpha / 2) * np.sqrt(self.n_teams / (self.n_teams - 1))
         centre = np.clip(estimate, low, high)  # the estimate, or the nearer percentile end when every replicate lies to one side of it
         return np.maximum(centre - (centre - low) * widen, 0.0), centre + (high - centre) * widen
+
+    def bootstrap_counts(self) -> np.ndarray:
+        """The team-bootstrap replicates behind the draws (reps x teams, teams in the order of their first row), regenerated from the seed."""
+        return team_bootstrap_counts(self.n_teams, len(self.lmg_draws), self.seed)
 
     def _prob_top_k(self) -> np.ndarray:
         ranks = (-self.lmg_draws).argsort(axis=1).argsort(axis=1)  # 0 = largest in that replicate
