@@ -197,7 +197,7 @@ def metrics_step(context: StepContext) -> StepOutput:
                                bootstrap_reps=options.bootstrap_reps, seed=context.config.seeds.bootstrap)
     return StepOutput(
         tables={"metrics_and_outcomes": fit.summary()}, figures={"metrics_and_outcomes": fit.plot()}, headline=fit.headline(),
-        sections=[Section(fit.title, sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("metrics_and_outcomes", 3),), figures=("metrics_and_outcomes",))],
+        sections=[Section(fit.title, sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("metrics_and_outcomes", 4),), figures=("metrics_and_outcomes",))],
     )
 
 

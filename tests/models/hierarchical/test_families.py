@@ -123,7 +123,12 @@ def test_recovery_counts(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_recovery_every_family(name):
-    study, fit = _recovery(name, seed=11)
+    """The truth lies in the 99% interval at the defaults, for both estimands.
+
+    99%, not 90%: one seed per family, nine families, so 90% intervals would miss somewhere in 61% of runs
+    (negative_binomial missed by 0.007 on this seed). Calibration at the nominal level is the coverage test below.
+    """
+    study, fit = _recovery(name, seed=11, credible_level=0.99)
     assert fit.converged, fit.diagnostics.message()
     row = fit.effects("population").iloc[0]
     assert row["hdi_low"] < study.truth["teams_effect"] < row["hdi_high"]
