@@ -193,6 +193,8 @@ def metrics_step(context: StepContext) -> StepOutput:
     panel, m, options = context.panel, context.config.model, context.options
     outcomes = list(options.outcomes) or [m.outcome]
     metrics = list(options.metrics) or [c for c in panel.columns_with_role("operational") if c not in outcomes]
+    if not metrics:  # a panel without internal metrics: said, not failed (the step is in the default list)
+        return StepOutput(sections=[Section("Do the internal metrics move the customer outcomes?", sentences=("The data hold no internal (operational) metrics to relate to the outcomes.",))])
     fit = metrics_and_outcomes(panel, outcomes, metrics, controls=options.controls, effects=options.effects, confidence_level=context.config.fixed_effects.confidence_level,
                                bootstrap_reps=options.bootstrap_reps, seed=context.config.seeds.bootstrap)
     return StepOutput(

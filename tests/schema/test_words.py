@@ -51,3 +51,18 @@ def test_a_run_on_another_outcome_never_speaks_of_satisfaction(tmp_path):
     assert "percentage points of first-contact resolution" in text and "percentage points of first-contact resolution" in sentences
     assert "for first-contact resolution" in titles and "P(first-contact resolution at or above 80%)" in titles
     assert "satisfaction" not in text + titles
+
+
+def test_metrics_step_says_so_when_the_data_hold_no_internal_metrics(tmp_path):
+    """The metrics step is in the default list: a panel without operational columns gets a sentence, not a failed run."""
+    import pandas as pd
+
+    data = tmp_path / "data"
+    bs.simulate.case_study(seed=6).write(data)
+    deliverables = pd.read_csv(data / "deliverables.csv").drop(columns=["service_level", "handle_time", "fcr", "churn"])
+    deliverables.to_csv(data / "deliverables.csv", index=False)
+    config = config_from_dict({"data": {"directory": str(data)}, "hierarchical": {"enabled": False}, "analysis": [{"kind": "metrics"}]})
+    outcome = run_analysis(config, tmp_path / "out", progress=lambda _: None)
+    sections = json.loads((tmp_path / "out" / "sections.json").read_text())
+    assert outcome.status == "ok"
+    assert any("no internal (operational) metrics" in " ".join(section.get("sentences", [])) for section in sections)

@@ -23,7 +23,7 @@ from bstate_stats.models.fixed_effects import fixed_effects
 from bstate_stats.models.fixed_effects.engines import demean_two_way
 from bstate_stats.panel.panel import Panel
 from bstate_stats.results.base import Results
-from bstate_stats.schema.words import words_for
+from bstate_stats.schema.words import Words, words_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -138,7 +138,7 @@ class MetricsResults(Results):
         """``outcome, metric, metric_sd, estimate, conf_low, conf_high, p_value, moves, n_rows, n_teams, interval``: effects per +1 within-team sd of the metric, in the outcome's units."""
         return self.table
 
-    def _words(self, column: str):
+    def _words(self, column: str) -> Words:
         return words_for(column, self.scales[column])
 
     def sentence(self) -> str:
