@@ -44,7 +44,8 @@ def team_parameterisation(arrays: dict[str, np.ndarray], working: np.ndarray, me
     least-squares pilot on the outcome's working scale (:func:`team_pilot`):
     an effect is centred when the median standard error of the units' own
     estimates is below half the low end of the spread between units, as
-    :func:`plausible_low` gives it (the pilot's spread is noisy: for 24 teams with 12 binary outcomes each it read 0.67 where the
+    :func:`plausible_low` gives it (for teams; region offsets are judged on the
+    spread itself, as before) (the pilot's spread is noisy: for 24 teams with 12 binary outcomes each it read 0.67 where the
     truth was 0.3, and the centred form then failed its checks). Teams: their own periods;
     regions: the mean of their teams. A spread of slopes between regions that
     the pilot cannot tell from zero is ``"omitted"``: team slopes then vary
