@@ -94,7 +94,7 @@ def metrics_and_outcomes(
 def _one(panel: Panel, outcome: str, metric: str, controls: list[str], effects: Literal["twoway", "team"], confidence_level: float, bootstrap_reps: int, seed: int) -> dict[str, Any]:
     """The regression of ``outcome`` on ``metric`` (and controls), its effect per within-team sd of the metric."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the few-clusters warning: the bootstrap interval below is the answer to it
+        warnings.filterwarnings("ignore", message=r"only \d+ clusters")  # the few-clusters warning alone: the bootstrap interval below answers it
         fit = fixed_effects(panel, outcome, [metric, *controls], effects=effects, confidence_level=confidence_level, bootstrap_reps=bootstrap_reps, seed=seed)
     sd = _within_sd(panel, outcome, metric, [metric, *controls], effects)
     row = fit.effect(metric, sd)
