@@ -28,7 +28,7 @@ from bstate_stats.schema.words import Words, words_for
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-COLUMNS = ["outcome", "metric", "metric_sd", "estimate", "conf_low", "conf_high", "p_value", "moves", "n_rows", "n_teams", "interval"]
+COLUMNS = ["outcome", "metric", "metric_sd", "estimate", "conf_low", "conf_high", "p_value", "moves", "n_rows", "n_excluded", "n_teams", "interval"]
 
 
 def metrics_and_outcomes(
@@ -104,7 +104,7 @@ def _one(panel: Panel, outcome: str, metric: str, controls: list[str], effects: 
         interval, (low, high), p_value = "wild cluster bootstrap", sorted((boot.conf_low * sd, boot.conf_high * sd)), boot.p_value
     return {
         "outcome": outcome, "metric": metric, "metric_sd": sd, "estimate": row["estimate"], "conf_low": low, "conf_high": high, "p_value": p_value,
-        "moves": bool(low > 0 or high < 0), "n_rows": fit.n_rows, "n_teams": fit.n_teams, "interval": interval,
+        "moves": bool(low > 0 or high < 0), "n_rows": fit.n_rows, "n_excluded": fit.ledger.n_excluded, "n_teams": fit.n_teams, "interval": interval,
     }
 
 
@@ -135,7 +135,7 @@ class MetricsResults(Results):
         return "Do the internal metrics move the customer outcomes? (within teams)"
 
     def summary(self) -> pd.DataFrame:
-        """``outcome, metric, metric_sd, estimate, conf_low, conf_high, p_value, moves, n_rows, n_teams, interval``: effects per +1 within-team sd of the metric, in the outcome's units."""
+        """``outcome, metric, metric_sd, estimate, conf_low, conf_high, p_value, moves, n_rows, n_excluded, n_teams, interval``: effects per +1 within-team sd of the metric, in the outcome's units; ``n_excluded`` counts the rows each regression left out (missing values, single-period teams)."""
         return self.table
 
     def _words(self, column: str) -> Words:

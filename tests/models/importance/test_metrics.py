@@ -33,6 +33,7 @@ def test_effect_per_sd_equals_dummy_variable_ols_times_the_within_sd():
         assert row.metric_sd == pytest.approx(float(np.std(residual)), rel=1e-8)
         assert row.estimate == pytest.approx(ols.params[row.metric] * row.metric_sd, rel=1e-8)
         assert row.interval == "clustered" and row.n_teams == 40  # 40 teams: clustered intervals, no bootstrap
+        assert row.n_rows + row.n_excluded == 480 and row.n_excluded == 0  # every row counted
 
 
 def test_recovers_which_metric_moves_the_outcome():
@@ -53,3 +54,14 @@ def test_sentence_and_refusals_speak_the_outcomes_words():
     assert set(result.summary()["interval"]) == {"wild cluster bootstrap"}  # 24 teams: the few-clusters bootstrap gives the interval
     with pytest.raises(bs.SpecificationError, match="none named twice"):
         bs.metrics_and_outcomes(panel, ["csat"], ["csat", "fcr"])
+
+
+def test_rows_a_regression_leaves_out_are_counted():
+    """Five missing handle times: that regression keeps 475 rows and counts 5; the other keeps all 480."""
+    panel, _ = _panel(seed=3)
+    frame = panel.data.reset_index()[["team", "t", "score", "resolution", "handle"]]
+    frame.loc[[3, 50, 100, 200, 400], "handle"] = np.nan
+    gappy = bs.Panel.from_frame(frame, team="team", period="t", outcomes=["score"], drivers=["resolution", "handle"])
+    table = bs.metrics_and_outcomes(gappy, ["score"], ["resolution", "handle"], bootstrap_reps=99).summary().set_index("metric")
+    assert (table.loc["handle", "n_rows"], table.loc["handle", "n_excluded"]) == (475, 5)
+    assert (table.loc["resolution", "n_rows"], table.loc["resolution", "n_excluded"]) == (480, 0)
