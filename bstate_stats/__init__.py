@@ -35,6 +35,7 @@ _LAZY = {
         "bstate_stats.models.fixed_effects",
     ),
     **dict.fromkeys(["CalibrationResults", "HierarchicalResults", "HierarchicalSpec", "Priors", "calibrate", "hierarchical", "prior_predictive_check"], "bstate_stats.models.hierarchical"),
+    **dict.fromkeys(["OutcomeEffectsResults", "OutcomeSpec", "outcome_effects"], "bstate_stats.models.outcomes"),
     **dict.fromkeys(["BayesianRevenueLift", "HabitRevenueChain", "RevenueResults", "bayesian_revenue", "bayesian_revenue_lift", "habit_to_revenue", "revenue_model"], "bstate_stats.models.revenue"),
     **dict.fromkeys(["ThresholdResults", "threshold_model"], "bstate_stats.models.threshold"),
     "ExclusionLedger": "bstate_stats.panel.ledger",
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors
     )
     from bstate_stats.models.hierarchical import CalibrationResults, HierarchicalResults, HierarchicalSpec, Priors, calibrate, hierarchical, prior_predictive_check
     from bstate_stats.models.importance import ImportanceMatrix, MetricsResults, RelativeImportanceResults, importance_matrix, metrics_and_outcomes, relative_importance
+    from bstate_stats.models.outcomes import OutcomeEffectsResults, OutcomeSpec, outcome_effects
     from bstate_stats.models.revenue import BayesianRevenueLift, HabitRevenueChain, RevenueResults, bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
     from bstate_stats.models.threshold import ThresholdResults, threshold_model
     from bstate_stats.panel.ledger import ExclusionLedger
@@ -111,6 +113,8 @@ __all__ = [
     "Priors",
     "ImportanceMatrix",
     "MetricsResults",
+    "OutcomeEffectsResults",
+    "OutcomeSpec",
     "RelativeImportanceResults",
     "RenamedWarning",
     "RevenueResults",
@@ -128,6 +132,7 @@ __all__ = [
     "importance_matrix",
     "metrics_and_outcomes",
     "mundlak",
+    "outcome_effects",
     "relative_importance",
     "revenue_model",
     "team_effects_f_test",

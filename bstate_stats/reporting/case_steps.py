@@ -17,12 +17,13 @@ from bstate_stats.models.correlations import within_team_correlations
 from bstate_stats.models.fixed_effects import compare, fixed_effects, mundlak, team_effects_f_test
 from bstate_stats.models.hierarchical import hierarchical
 from bstate_stats.models.importance import importance_matrix, metrics_and_outcomes, relative_importance
+from bstate_stats.models.outcomes import outcome_effects
 from bstate_stats.models.revenue import bayesian_revenue, bayesian_revenue_lift, habit_to_revenue, revenue_model
 from bstate_stats.models.threshold import threshold_model
 from bstate_stats.reporting.steps import Section, StepContext, StepOutput, TableItem, register_step
 from bstate_stats.schema.words import Words, words_for
 
-CASE_STEPS = ("describe", "correlations", "importance", "metrics", "fixed_effects", "threshold", "revenue", "hierarchical")
+CASE_STEPS = ("describe", "correlations", "importance", "metrics", "outcomes", "fixed_effects", "threshold", "revenue", "hierarchical")
 
 
 def _fe_options(context: StepContext) -> dict:
@@ -200,6 +201,43 @@ def metrics_step(context: StepContext) -> StepOutput:
     return StepOutput(
         tables={"metrics_and_outcomes": fit.summary()}, figures={"metrics_and_outcomes": fit.plot()}, headline=fit.headline(),
         sections=[Section(fit.title, sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("metrics_and_outcomes", 4),), figures=("metrics_and_outcomes",))],
+    )
+
+
+@dataclass(frozen=True)
+class OutcomesOptions:
+    """Options of a ``kind = "outcomes"`` entry.
+
+    ``outcomes``: ``{column: {target, direction, unit_value, volume}}`` (default: every count declared out of an
+    exposure, such as customers lost of customers served, and every cost, without targets); ``controls``: drivers
+    held fixed (default: the model's other drivers; ``[]``: none); ``bayesian``: outcomes also fitted by the hierarchical engine
+    for P(meeting the target); ``periods_per_year``; ``bootstrap_reps``.
+    """
+
+    outcomes: dict = field(default_factory=dict)
+    controls: list | None = None
+    bayesian: list = field(default_factory=list)
+    periods_per_year: int = 12
+    bootstrap_reps: int = 999
+
+
+@register_step("outcomes", description="habits and every outcome: churn, attrition, absence, cost", options=OutcomesOptions)
+def outcomes_step(context: StepContext) -> StepOutput:
+    """One fixed-effects fit per outcome in its family: the habit change's effect in the outcome's units, per year and in money."""
+    panel, m, options = context.panel, context.config.model, context.options
+    chosen = dict(options.outcomes) or {c: {} for c in panel.columns_with_role("event_count", "cost")}
+    if not chosen:  # a panel without further outcomes: said, not failed (the step is in the default list)
+        return StepOutput(sections=[Section("Habits and further outcomes", sentences=("The data hold no further outcomes (churn, attrition, absence or cost counts) to relate to habits.",))])
+    if options.controls is not None and not isinstance(options.controls, list):
+        raise ConfigError(f"outcomes: controls = {options.controls!r}: a list of driver columns")
+    controls = list(m.drivers[1:]) if options.controls is None else list(options.controls)
+    fit = outcome_effects(
+        panel, chosen, driver=m.drivers[0], controls=controls, change=m.habit_change, periods_per_year=options.periods_per_year, confidence_level=context.config.fixed_effects.confidence_level,
+        bootstrap_reps=options.bootstrap_reps, bayesian=list(options.bayesian), target_prob=m.target_prob, random_seed=context.config.seeds.hierarchical,
+    )
+    return StepOutput(
+        tables={"outcome_effects": fit.summary(), "outcome_effects_brief": fit.brief()}, figures={"outcome_effects": fit.plot()}, headline=fit.headline(),
+        sections=[Section(fit.title, sentences=(fit.sentence(), *fit.notes()), tables=(TableItem("outcome_effects_brief"),), figures=("outcome_effects",))],
     )
 
 

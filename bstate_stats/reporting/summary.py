@@ -81,7 +81,7 @@ def executive_summary(h: Mapping[str, Any]) -> ExecutiveSummary:
     ExecutiveSummary
         Convergence banners and bullet points, every number taken from ``h``.
     """
-    lines = [*_outcome_lines(h), *_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h), *_metrics_lines(h)]
+    lines = [*_outcome_lines(h), *_fixed_effects_lines(h), *_bayes_lines(h), *_revenue_lines(h), *_item_lines(h), *_data_lines(h), *_employee_lines(h), *_correlation_lines(h), *_importance_lines(h), *_metrics_lines(h), *_outcome_effect_lines(h)]
     return ExecutiveSummary(convergence_banners(h), tuple(lines))
 
 
@@ -194,3 +194,9 @@ def _metrics_lines(h: Mapping[str, Any]) -> list[str]:
     said = [f"{noun(outcome)}: {', '.join(noun(m) for m in moving) or 'none'}" for outcome, moving in h["metrics_moving"].items()]
     return [f"- Internal metrics that move the customer outcomes within teams (interval excluding zero): {'; '.join(said)}."]
 
+
+def _outcome_effect_lines(h: Mapping[str, Any]) -> list[str]:
+    """One bullet per further outcome (churn, attrition, absence, cost): its change, interval and money, as its results say it."""
+    if "outcome_effects" not in h:
+        return []
+    return [f"- {h['outcome_change']}, within teams: " + " ".join(effect["said"] for effect in h["outcome_effects"])]

@@ -62,6 +62,8 @@ class ColumnSpec:
     high: float | None = None
     label: str = ""  # how sentences name it ("first-contact resolution"); the column name when empty
     unit: str = ""  # for numeric columns, what one unit is ("seconds"); other scales carry their own
+    of: str = ""  # for a count: the column it is counted out of ("customers" for customers_lost); it may not exceed it
+    rate_label: str = ""  # how sentences name the count's rate ("churn" for customers lost of customers)
 
     @property
     def is_key(self) -> bool:
@@ -163,7 +165,7 @@ def schema_directory() -> Path:
 
 
 def _parse_column(raw: dict, source: Path) -> ColumnSpec:
-    unknown = set(raw) - {"name", "role", "scale", "required", "description", "min", "max", "label", "unit"}
+    unknown = set(raw) - {"name", "role", "scale", "required", "description", "min", "max", "label", "unit", "of", "rate_label"}
     if unknown or not {"name", "role", "scale"} <= set(raw):
         raise SchemaDefinitionError(f"{source}: column entry {raw!r} needs name, role, scale; unknown keys {sorted(unknown)}")
     return ColumnSpec(
@@ -176,7 +178,17 @@ def _parse_column(raw: dict, source: Path) -> ColumnSpec:
         high=raw.get("max"),
         label=raw.get("label", ""),
         unit=raw.get("unit", ""),
+        of=raw.get("of", ""),
+        rate_label=raw.get("rate_label", ""),
     )
+
+
+def _check_exposures(columns: tuple[ColumnSpec, ...], source: Path) -> None:
+    """A count's ``of`` names a count column of the same table."""
+    scales = {c.name: c.scale for c in columns}
+    for column in columns:
+        if column.of and (column.scale != "count" or scales.get(column.of) != "count"):
+            raise SchemaDefinitionError(f"{source}: column {column.name!r} is counted out of {column.of!r}; both must be declared count columns of this table")
 
 
 def load_schema(name: TableName, directory: Path | None = None) -> TableSchema:
@@ -191,11 +203,13 @@ def load_schema(name: TableName, directory: Path | None = None) -> TableSchema:
         ItemPattern(p["pattern"], p["role"], _check_scale(p["scale"], f"{path}: item pattern"), p.get("description", ""))
         for p in raw.get("item_columns", [])
     )
+    columns = tuple(_parse_column(c, path) for c in raw.get("columns", []))
+    _check_exposures(columns, path)
     return TableSchema(
         name=table.get("name", name),
         description=table.get("description", ""),
         keys=tuple(table.get("keys", ("team", "period"))),
-        columns=tuple(_parse_column(c, path) for c in raw.get("columns", [])),
+        columns=columns,
         item_patterns=patterns,
         long_form=dict(raw.get("long_form", {})),
         respondent_form=dict(raw.get("respondent_form", {})),

@@ -237,6 +237,19 @@ def _pandera_issues(raw: RawTable, parsed: pd.DataFrame, schema: pa.DataFrameSch
     return issues
 
 
+def _exposure_issues(raw: RawTable, parsed: pd.DataFrame, specs: dict[str, ColumnSpec]) -> list[ValidationIssue]:
+    """Counts above what they are counted out of (more customers lost than served): one vectorised comparison per pair."""
+    issues = []
+    for name, spec in specs.items():
+        if not spec.of or spec.of not in parsed.columns:
+            continue
+        above = pd.Series(parsed[name].to_numpy(dtype=float) > parsed[spec.of].to_numpy(dtype=float), index=raw.frame.index)
+        if above.any():
+            seen = [f"{a:g} of {b:g}" for a, b in zip(parsed.loc[above, name], parsed.loc[above, spec.of])]
+            issues.append(_issue(raw, "error", name, f"{name} <= {spec.of}", f"{name} exceeds {spec.of}: a count cannot be larger than what it is counted out of", above, seen))
+    return issues
+
+
 def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str, str] | None = None) -> tuple[CheckedTable, ValidationReport]:
     """Validate one raw table against ``schema``; never raises on bad data.
 
@@ -287,6 +300,7 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
     by_ordinal = parsed.drop(columns=["period"], errors="ignore").rename(columns={"_t": "period"})
     if not _passes_screen(by_ordinal, specs, keys):
         report.extend(_pandera_issues(raw, by_ordinal, _pandera_schema(specs, keys)))
+    report.extend(_exposure_issues(raw, parsed, specs))
     for name, spec in specs.items():
         if not spec.is_key and parsed[name].isna().any() and name in frame.columns:
             missing = frame[name].isna()

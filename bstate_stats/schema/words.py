@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from bstate_stats.schema.spec import SchemaDefinitionError, load_schemas
+from bstate_stats.schema.spec import ColumnSpec, SchemaDefinitionError, load_schemas
 
 SHARES = ("proportion_0_1", "percent_0_100")
 
@@ -77,18 +77,18 @@ class Words:
         if self.scale in ("score_0_10", "likert_1_5"):
             return f"{number} {self.noun} points"
         if self.scale == "currency":
-            return f"{number} (currency) of {self.noun}"
+            return f"{number} of {self.noun}" + (f" {self.unit}" if self.unit else "")
         if self.unit:
             return f"{number} {self.unit} of {self.noun}"
         return f"{number} {self.noun}"
 
     def level(self, value: float) -> str:
-        """A level of the outcome as people state it: "8", "80%" (a 0-1 share), "80%" (a 0-100 percentage)."""
+        """A level of the outcome as people state it: "8", "6.42", "80%" or "4.7%" (a 0-1 share), "80%" (a 0-100 percentage)."""
         if self.scale == "proportion_0_1":
-            return f"{value:.0%}"
+            return f"{_trimmed(value * 100, 1)}%"
         if self.scale == "percent_0_100":
-            return f"{value:g}%"
-        return f"{value:g}"
+            return f"{_trimmed(value, 1)}%"
+        return _trimmed(value, 2)
 
     def to_dict(self) -> dict[str, str]:
         """For a run's headline (JSON)."""
@@ -100,14 +100,52 @@ class Words:
         return cls(**values) if values else words_for("csat", "score_0_10")
 
 
+def _trimmed(value: float, places: int) -> str:
+    """``value`` with at most ``places`` decimals, trailing zeros dropped: 8.0 -> "8", 6.4187 -> "6.42", 1234.5 -> "1,234.5"."""
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @cache
-def _declared() -> dict[str, tuple[str, str]]:
-    """Label and unit of every column the packaged schemas name."""
+def _declared() -> dict[str, ColumnSpec]:
+    """Every column the packaged schemas name."""
     try:
         schemas = load_schemas()
     except SchemaDefinitionError:  # pragma: no cover - a broken install; words fall back to column names
         return {}
-    return {c.name: (c.label, c.unit) for schema in schemas.values() for c in schema.columns}
+    return {c.name: c for schema in schemas.values() for c in schema.columns}
+
+
+def declared_column(column: str) -> ColumnSpec | None:
+    """The packaged schema's declaration of ``column`` (label, unit, what a count is out of), or None.
+
+    Parameters
+    ----------
+    column
+        Canonical column name.
+
+    Returns
+    -------
+    ColumnSpec or None
+    """
+    return _declared().get(column)
+
+
+def rate_words(count: str) -> Words:
+    """The words for the rate of a count out of its exposure: customers lost of customers served is "churn", a 0-1 share.
+
+    Parameters
+    ----------
+    count
+        A count column.
+
+    Returns
+    -------
+    Words
+    """
+    spec = declared_column(count)
+    noun = (spec.rate_label if spec else "") or f"{count.replace('_', ' ')} rate"
+    return Words(count, noun, "proportion_0_1")
 
 
 def words_for(column: str, scale: str) -> Words:
@@ -124,5 +162,6 @@ def words_for(column: str, scale: str) -> Words:
     -------
     Words
     """
-    label, unit = _declared().get(column, ("", ""))
+    spec = declared_column(column)
+    label, unit = (spec.label, spec.unit) if spec else ("", "")
     return Words(column, label or column.replace("_", " "), scale, unit)

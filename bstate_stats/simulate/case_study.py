@@ -16,6 +16,10 @@ The model, for team i in region r and period t::
     beta_i  = beta + b_r + b_i
     revenue_it = base_i * exp(lambda * 1[csat_it >= 8] + u_it)
 
+Churn (customers lost of customers served), attrition, absence and the cost to
+serve follow from the same indices with known log rate ratios
+(:mod:`bstate_stats.simulate.outcomes`); ``churn`` is customers lost / customers.
+
 Satisfaction is generated from the *observed* indices, so a regression of
 csat on habit_index and relationship_index has exactly the stated truth.
 """
@@ -34,6 +38,7 @@ from scipy import stats
 from bstate_stats.errors import SpecificationError
 from bstate_stats.io.atomic import frame_writer, text_writer, write_all_or_none
 from bstate_stats.panel.panel import Panel
+from bstate_stats.simulate.outcomes import FURTHER_OUTCOMES, further_outcomes
 
 HABIT_NAMES = (
     "daily_huddle", "callback_within_24h", "warm_transfer", "case_notes_complete", "weekly_review",
@@ -80,6 +85,24 @@ class CaseStudyParameters:
     revenue_log_lift: float = float(np.log(2.0))
     revenue_team_sd: float = 0.1
     revenue_noise_sd: float = 0.05
+    customers_per_team: float = 2000.0
+    headcount_per_team: float = 20.0
+    working_days: int = 21
+    churn_base: float = 0.05
+    attrition_base: float = 0.02
+    absence_base: float = 0.04
+    cost_base: float = 6.0
+    churn_habit_effect: float = -0.15
+    churn_relationship_effect: float = 0.0
+    attrition_habit_effect: float = -0.05
+    attrition_relationship_effect: float = -0.25
+    absence_habit_effect: float = -0.05
+    absence_relationship_effect: float = -0.15
+    cost_habit_effect: float = -0.04
+    cost_relationship_effect: float = 0.0
+    outcome_team_sd: float = 0.2
+    outcome_period_sd: float = 0.03
+    cost_noise_sd: float = 0.05
 
     def __post_init__(self) -> None:
         if self.n_regions < 1 or self.teams_per_region < 1 or self.n_periods < 2:
@@ -96,6 +119,9 @@ class CaseStudyTruth:
 
     Effects are in satisfaction points per +10 points of the index. ``team_habit_effects``
     and ``region_habit_effects`` are the realised slopes; ``habit_effect`` is the population mean.
+    ``outcome_effects`` holds, per further outcome (``customers_lost``, ``leavers``, ``absence_days``,
+    ``cost_to_serve``), the log rate ratio (log cost ratio) per +10 points of each index, and
+    ``outcome_baselines`` the rate (cost) of a team at the reference indices.
     """
 
     habit_effect: float
@@ -113,6 +139,8 @@ class CaseStudyTruth:
     programme_revenue_before: float
     programme_revenue_after: float
     latent_csat_sd: float = field(default=0.0)
+    outcome_effects: dict[str, dict[str, float]] = field(default_factory=dict)
+    outcome_baselines: dict[str, float] = field(default_factory=dict)
 
     @property
     def revenue_lift(self) -> float:
@@ -296,9 +324,12 @@ def case_study(seed: int = 7, **parameters) -> CaseStudy:
         service_level=np.round(np.clip(0.62 + 0.04 * (flat(csat) - p.baseline_csat) + rng.normal(0, 0.03, csat.size), 0, 1), 3),
         handle_time=np.round(np.clip(380 - 12 * (flat(csat) - p.baseline_csat) + rng.normal(0, 15, csat.size), 60, None), 1),
         fcr=np.round(np.clip(0.60 + 0.05 * (flat(csat) - p.baseline_csat) + rng.normal(0, 0.03, csat.size), 0, 1), 3),
-        churn=np.round(np.clip(0.05 - 0.008 * (flat(csat) - p.baseline_csat) + rng.normal(0, 0.005, csat.size), 0, 1), 4),
         revenue=np.round(flat(revenue), 2),
     )
+    habit_change = flat(habit_index - habit_reference) / 10
+    relationship_change = flat(relationship_index - relationship_reference) / 10
+    further = further_outcomes(rng, p, keys, habit_change, relationship_change)
+    deliverables = pd.concat([deliverables.drop(columns="revenue"), further, deliverables[["revenue"]]], axis=1)
     habit_names = list(HABIT_NAMES[: p.n_habits])
     habits = keys[["team", "period"]].join(pd.DataFrame(habit_items.reshape(-1, p.n_habits), columns=habit_names))
     relationship_names = list(RELATIONSHIP_NAMES[: p.n_relationship_items])
@@ -326,6 +357,8 @@ def case_study(seed: int = 7, **parameters) -> CaseStudy:
         share_habits_improving=p.share_habits_improving,
         programme_revenue_before=float(before),
         programme_revenue_after=float(after),
+        outcome_effects={outcome: {"habit_index": getattr(p, f"{stem}_habit_effect"), "relationship_index": getattr(p, f"{stem}_relationship_effect")} for outcome, stem in FURTHER_OUTCOMES.items()},
+        outcome_baselines={outcome: getattr(p, f"{stem}_base") for outcome, stem in FURTHER_OUTCOMES.items()},
     )
     latent = keys.assign(
         expected_csat=flat(expected),

@@ -80,8 +80,8 @@ def test_registration_is_undone_after_a_test():
 
 
 def test_default_steps_are_the_case_study():
-    assert [e.kind for e in config_from_dict({}).analysis] == ["describe", "correlations", "importance", "metrics", "fixed_effects", "threshold", "revenue", "hierarchical"]
-    assert [e.kind for e in config_from_dict({"hierarchical": {"enabled": False}}).analysis] == ["describe", "correlations", "importance", "metrics", "fixed_effects", "threshold", "revenue"]
+    assert [e.kind for e in config_from_dict({}).analysis] == ["describe", "correlations", "importance", "metrics", "outcomes", "fixed_effects", "threshold", "revenue", "hierarchical"]
+    assert [e.kind for e in config_from_dict({"hierarchical": {"enabled": False}}).analysis] == ["describe", "correlations", "importance", "metrics", "outcomes", "fixed_effects", "threshold", "revenue"]
     with pytest.raises(bs.ConfigError, match="enabled = false"):
         config_from_dict({"hierarchical": {"enabled": False}, "analysis": [{"kind": "hierarchical"}]})
 

@@ -71,12 +71,19 @@ def pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec
     rhs = " + ".join(names.values()) + ("" if intercept or fixed else " - 1")
     formula = f"y ~ {rhs}" + (f" | {' + '.join(fixed)}" if fixed else "")
     vcov: str | dict = "iid" if spec.cluster is None else {"CRV1": " + ".join(clusters.columns)}
+    ssc = pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True)
     # pyfixest's collinearity warning is not lost: its dropped terms (_collin_vars) become `not_identified`,
     # reported by name in the results; its other warnings are pandas deprecations inside pyfixest
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # `data` is built here for pyfixest alone, so it need not copy or keep it
-        fit = pf.feols(formula, data, vcov=vcov, ssc=pf.ssc(k_adj=True, k_fixef=spec.small_sample, G_adj=True), fixef_rm="none", copy_data=False, store_data=False)
+        if spec.family == "poisson":
+            offset = None
+            if spec.exposure:
+                data["log_exposure"], offset = np.log(frame[spec.exposure].to_numpy(dtype=float)), "log_exposure"
+            fit = pf.fepois(formula, data, vcov=vcov, ssc=ssc, offset=offset, fixef_rm="none", copy_data=False, store_data=False)
+        else:
+            fit = pf.feols(formula, data, vcov=vcov, ssc=ssc, fixef_rm="none", copy_data=False, store_data=False)
     back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
     params = fit.coef().rename(index=back)
     cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)

@@ -19,7 +19,7 @@ from bstate_stats.errors import EstimationWarning, SpecificationError, renamed_k
 from bstate_stats.inference import bootstrap
 from bstate_stats.models.fixed_effects.engines import Fit, cluster_ids, index_codes, n_levels, pyfixest_fit, random_effects_fit
 from bstate_stats.models.fixed_effects.results import FixedEffectsResults
-from bstate_stats.models.fixed_effects.spec import FEW_CLUSTERS, Cluster, Effects, Estimator, FixedEffectsSpec, SmallSample
+from bstate_stats.models.fixed_effects.spec import FEW_CLUSTERS, Cluster, Effects, Estimator, Family, FixedEffectsSpec, SmallSample
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.panel.panel import Panel
 
@@ -110,6 +110,8 @@ def fixed_effects(
     bootstrap_reps: int = 999,
     bootstrap_weights: bootstrap.Weights = "webb",
     seed: int = 0,
+    family: Family = "linear",
+    exposure: str | None = None,
 ) -> FixedEffectsResults:
     r"""Panel regression of ``outcome`` on ``drivers`` with team and/or period effects.
 
@@ -145,6 +147,16 @@ def fixed_effects(
     bootstrap_reps, bootstrap_weights, seed
         Wild cluster bootstrap settings (Webb six-point weights by default);
         ``bootstrap_reps=0`` skips the bootstrap (the few-clusters warning stays).
+    family
+        ``"linear"`` (default; for shares, a linear probability model),
+        ``"poisson"`` (counts or rates by Poisson pseudo-maximum likelihood,
+        pyfixest's ``fepois``: coefficients are log rate ratios) or ``"log"``
+        (least squares on the outcome's log, for positive skewed amounts such as
+        cost to serve: coefficients are log ratios).
+    exposure
+        With ``family="poisson"``: what the count is out of (customers served,
+        headcount, scheduled days), entered as ``log(exposure)`` with coefficient 1,
+        so the model is of the rate.
 
     Returns
     -------
@@ -165,16 +177,22 @@ def fixed_effects(
 
     Rows missing the outcome or a driver, teams seen in a single period, and
     (first differences) rows without a previous period are excluded and counted
-    in ``results.ledger``. Drivers the design cannot identify are reported in
+    in ``results.ledger``; so are, for ``"log"``, outcomes of 0 or less, and for
+    ``"poisson"``, exposures of 0 or less and teams (periods) without a single
+    event, which carry no information once team (period) effects are in. Drivers the design cannot identify are reported in
     ``results.not_identified`` and never printed as numbers.
     """
     drivers = [drivers] if isinstance(drivers, str) else list(drivers)
-    spec = FixedEffectsSpec(outcome, tuple(drivers), effects, estimator, cluster, tuple(sorted((lags or {}).items())), confidence_level, small_sample, bootstrap_reps, bootstrap_weights, seed)
+    spec = FixedEffectsSpec(
+        outcome, tuple(drivers), effects, estimator, cluster, tuple(sorted((lags or {}).items())), confidence_level, small_sample, bootstrap_reps, bootstrap_weights, seed, family, exposure
+    )
     if cluster in ("region",) and not panel.has_regions:
         raise SpecificationError("cluster='region' needs a panel with regions")
-    model_frame = panel.model_frame(outcome, drivers, lags=dict(spec.lags), extra=["region"] if cluster == "region" else [])
+    extra = (["region"] if cluster == "region" else []) + ([exposure] if exposure else [])
+    model_frame = panel.model_frame(outcome, drivers, lags=dict(spec.lags), extra=extra)
     frame, ledger = model_frame.data, ExclusionLedger(model_frame.ledger.n_input, list(model_frame.ledger.entries))
     names = list(model_frame.drivers)
+    frame = _family_rows(frame, ledger, spec)
     frame = _exclude_singletons(frame, ledger, spec)
     if estimator == "first_difference":
         frame = _first_differences(frame, [outcome, *names], panel.step, ledger)
@@ -210,13 +228,61 @@ def fixed_effects(
         n_rows=len(frame),
         n_teams=n_levels(frame, "team"),
         n_periods=n_levels(frame, "t"),
-        rsquared=_r_squared(frame, outcome, fit.fitted),
+        rsquared={} if family == "poisson" else _r_squared(frame, outcome, fit.fitted),
+        mean_level=_mean_level(frame, spec),
         ledger=ledger,
         not_identified=not_identified,
         bootstrap=boot,
         se_convention=spec.se_convention(fit.n_clusters),
         extra={k: v for k, v in fit.extra.items() if k != "collinear"},
     )
+
+
+def _family_rows(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffectsSpec) -> pd.DataFrame:
+    """Rows a family cannot use, excluded and counted; the log family's outcome replaced by its log."""
+    y = frame[spec.outcome].to_numpy(dtype=float)
+    if spec.family == "log":
+        positive = y > 0
+        if not positive.all():
+            ledger.exclude(f"{spec.outcome} is 0 or less (its log is undefined)", frame.index[~positive])
+            frame, y = frame[positive], y[positive]
+        return frame.assign(**{spec.outcome: np.log(y)})
+    if spec.family != "poisson":
+        return frame
+    if (y < 0).any():
+        raise SpecificationError(f"family='poisson' needs counts of 0 or more; {spec.outcome} is negative in {int((y < 0).sum())} row(s)")
+    if spec.exposure:
+        empty = frame[spec.exposure].to_numpy(dtype=float) <= 0
+        if empty.any():
+            ledger.exclude(f"{spec.exposure} is 0 or less (no events possible)", frame.index[empty])
+            frame = frame[~empty]
+    return _exclude_eventless(frame, ledger, spec)
+
+
+def _exclude_eventless(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffectsSpec) -> pd.DataFrame:
+    """Teams (periods) with no event at all: their effect is minus infinity and they carry no information on the slopes."""
+    levels = [(level, what) for level, what, on in (("team", "team", spec.team_effects), ("t", "period", spec.period_effects)) if on]
+    changed = True
+    while changed and len(frame):
+        changed = False
+        for level, what in levels:
+            codes = index_codes(frame, level)
+            events = np.bincount(codes, weights=frame[spec.outcome].to_numpy(dtype=float))
+            eventless = (events == 0)[codes]
+            if eventless.any():
+                ledger.exclude(f"{what} with no {spec.outcome} in any of its rows (no information under Poisson {what} effects)", frame.index[eventless])
+                frame, changed = frame[~eventless], True
+    return frame
+
+
+def _mean_level(frame: pd.DataFrame, spec: FixedEffectsSpec) -> float:
+    """The outcome's level in the estimation sample: the mean, the events per unit of exposure, or (log) the mean amount."""
+    y = frame[spec.outcome].to_numpy(dtype=float)
+    if spec.family == "log":
+        return float(np.exp(y).mean())
+    if spec.exposure:
+        return float(y.sum() / frame[spec.exposure].to_numpy(dtype=float).sum())
+    return float(y.mean())
 
 
 def _reasons(not_identified: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ Effects = Literal["twoway", "team", "period", "none"]
 Estimator = Literal["within", "first_difference", "random", "pooled"]
 Cluster = Literal["team", "region", "twoway"] | None
 SmallSample = Literal["nonnested", "full"]
+Family = Literal["linear", "poisson", "log"]
 FEW_CLUSTERS = 30
 
 
@@ -32,9 +33,11 @@ class FixedEffectsSpec:
     bootstrap_reps: int = 999
     bootstrap_weights: bootstrap.Weights = "webb"
     seed: int = 0
+    family: Family = "linear"
+    exposure: str | None = None
 
     def __post_init__(self) -> None:
-        for name, allowed in (("effects", Effects), ("estimator", Estimator), ("small_sample", SmallSample), ("bootstrap_weights", bootstrap.Weights)):
+        for name, allowed in (("effects", Effects), ("estimator", Estimator), ("small_sample", SmallSample), ("bootstrap_weights", bootstrap.Weights), ("family", Family)):
             if getattr(self, name) not in get_args(allowed):
                 raise SpecificationError(f"{name}={getattr(self, name)!r}; choose one of {get_args(allowed)}")
         if self.cluster not in ("team", "region", "twoway", None):
@@ -47,6 +50,10 @@ class FixedEffectsSpec:
             raise SpecificationError(f"bootstrap_reps={self.bootstrap_reps!r}; a whole number, 0 (no bootstrap) or more")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise SpecificationError(f"seed={self.seed!r}; a whole number, 0 or more")
+        if self.exposure is not None and self.family != "poisson":
+            raise SpecificationError(f"exposure={self.exposure!r} is for family='poisson' (events per unit of exposure); family is {self.family!r}")
+        if self.family == "poisson" and self.estimator not in ("within", "pooled"):
+            raise SpecificationError(f"family='poisson' is estimated by Poisson pseudo-maximum likelihood with estimator 'within' or 'pooled', not {self.estimator!r}")
         allowed_effects = {"random": ("team", "twoway"), "pooled": ("none", "period")}.get(self.estimator)
         if allowed_effects and self.effects not in allowed_effects:
             raise SpecificationError(f"estimator={self.estimator!r} works with effects in {allowed_effects}, not {self.effects!r}")
