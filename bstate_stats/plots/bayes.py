@@ -31,8 +31,12 @@ def plot_effects(effects: pd.DataFrame, *, population: pd.DataFrame, unit: float
     return fig
 
 
-def plot_ppc(observed: np.ndarray, replicated: np.ndarray, *, threshold: float, period_idx: np.ndarray, periods: list[str]) -> Figure:
-    """Observed scores against replicated ones: distribution, and share at or above the threshold per period."""
+def _meets(values: np.ndarray, threshold: float, direction: str) -> np.ndarray:
+    return values <= threshold if direction == "at_most" else values >= threshold
+
+
+def plot_ppc(observed: np.ndarray, replicated: np.ndarray, *, threshold: float, period_idx: np.ndarray, periods: list[str], outcome: str = "outcome", direction: str = "at_least") -> Figure:
+    """Observed outcomes against replicated ones: distribution, and the share meeting the target (at or above, or at or below) per period."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     low, high = np.nanquantile(np.concatenate([observed, replicated[:40].ravel()]), [0.001, 0.999])
     bins = np.linspace(low, high, 41)
@@ -40,24 +44,25 @@ def plot_ppc(observed: np.ndarray, replicated: np.ndarray, *, threshold: float, 
         left.hist(draw, bins=bins, histtype="step", color=BLUE, alpha=0.12, density=True)
     left.hist(observed, bins=bins, histtype="step", color="black", lw=1.8, density=True, label="observed")
     left.axvline(threshold, color=RED, ls="--")
-    left.set_xlabel("outcome")
+    left.set_xlabel(outcome)
     left.set_title("Observed (black) vs replicated (blue)", fontsize=10)
-    shares_obs = [np.mean(observed[period_idx == k] >= threshold) for k in range(len(periods))]
-    shares_rep = np.array([[np.mean(draw[period_idx == k] >= threshold) for k in range(len(periods))] for draw in replicated])
+    shares_obs = [np.mean(_meets(observed[period_idx == k], threshold, direction)) for k in range(len(periods))]
+    shares_rep = np.array([[np.mean(_meets(draw[period_idx == k], threshold, direction)) for k in range(len(periods))] for draw in replicated])
     share_low, share_high = np.quantile(shares_rep, [0.05, 0.95], axis=0)
     x = np.arange(len(periods))
     right.fill_between(x, share_low, share_high, color=BLUE, alpha=0.25, label="replicated 90%")
     right.plot(x, shares_obs, "o-", color="black", ms=3, label="observed")
     right.set_xticks(x[:: max(1, len(x) // 6)], [periods[k] for k in x[:: max(1, len(x) // 6)]], fontsize=8)
-    right.set_ylabel(f"share >= {threshold:g}")
+    sign, side = ("<=", "at or below") if direction == "at_most" else (">=", "at or above")
+    right.set_ylabel(f"share {sign} {threshold:g}")
     right.legend(fontsize=8)
-    right.set_title(f"Share of teams at or above {threshold:g} per period", fontsize=10)
+    right.set_title(f"Share of teams {side} {threshold:g} per period", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: float, outcome: str = "satisfaction") -> Figure:
-    """P(score >= threshold) against habit change, with the change needed for the target probability."""
+def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: float, outcome: str = "satisfaction", direction: str = "at_least", driver: str = "habit index") -> Figure:
+    """P(outcome meets the target) against the driver's change, with the change needed for the target probability."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for unit, block in curve.groupby("unit", sort=False):
         ax.plot(block["habit_change"], block["mean"], color=BLUE if unit == "population" else None, label=str(unit))
@@ -68,10 +73,11 @@ def plot_prob_curve(curve: pd.DataFrame, *, required: pd.DataFrame, threshold: f
             ax.axvline(row["required_change"], color=RED, ls="--", lw=1)
             ax.annotate(f"+{row['required_change']:.1f} points", (row["required_change"], 0.05), color=RED, fontsize=9)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("habit index change (points)")
-    ax.set_ylabel(f"P({outcome} >= {threshold:g})")
+    sign, side = ("<=", "at or below") if direction == "at_most" else (">=", "at or above")
+    ax.set_xlabel(f"{driver} change (points)")
+    ax.set_ylabel(f"P({outcome} {sign} {threshold:g})")
     who = {"teams": "average of this organisation's teams", "new_team": "a new team"}.get(str(curve["estimand"].iloc[0]), "") if "estimand" in curve else ""
-    ax.set_title(f"Chance of {outcome} at or above {threshold:g}" + (f" ({who})" if who else ""), fontsize=10)
+    ax.set_title(f"Chance of {outcome} {side} {threshold:g}" + (f" ({who})" if who else ""), fontsize=10)
     if curve["unit"].nunique() > 1:
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()

@@ -182,7 +182,7 @@ def _importance_lines(h: Mapping[str, Any]) -> list[str]:
     if "importance_top" not in h:
         return []
     return [
-        f"- Of what the drivers and metrics explain of {Words.from_dict(h.get('outcome_words')).noun} within teams (R² = {h['importance_r2']:.2f}), {h['importance_top']} accounts for the largest part "
+        f"- Of what the drivers and metrics explain of {Words.from_dict(h.get('outcome_words')).noun} within teams (R² = {h['importance_r2']:.2f}), {words_for(h['importance_top'], 'numeric').noun} accounts for the largest part "
         f"({h['importance_top_share']:.0%}; first in {h['importance_top_prob']:.0%} of bootstrap replicates)."
     ]
 

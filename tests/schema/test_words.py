@@ -21,6 +21,7 @@ from bstate_stats.schema.words import Words, words_for
         ("handle_time", "numeric", -12.0, "-12.00 seconds of handle time", "0.8"),
         ("nps_promoters", "percent_0_100", 2.5, "+2.5 percentage points of nps promoters", "0.8%"),
         ("absence_days", "count", 1.5, "+1.50 absence days", "0.8"),
+        ("cost_to_serve", "currency", -0.24, "-0.24 of cost to serve per contact", "0.8"),
     ],
 )
 def test_changes_are_stated_in_the_outcomes_unit(column, scale, change, amount, level):
@@ -66,3 +67,17 @@ def test_metrics_step_says_so_when_the_data_hold_no_internal_metrics(tmp_path):
     sections = json.loads((tmp_path / "out" / "sections.json").read_text())
     assert outcome.status == "ok"
     assert any("no internal (operational) metrics" in " ".join(section.get("sentences", [])) for section in sections)
+
+
+def test_levels_keep_the_decimals_a_rate_needs():
+    """A 4.7% churn rate is not rounded to 5%; whole levels lose their trailing zeros."""
+    assert words_for("churn", "proportion_0_1").level(0.047) == "4.7%"
+    assert words_for("csat", "score_0_10").level(6.41873) == "6.42"
+    assert words_for("handle_time", "numeric").level(1234.5) == "1,234.5"
+
+
+def test_relative_importance_names_outcome_and_driver_by_their_labels():
+    panel = bs.simulate.case_study(seed=5).panel()
+    sentence = bs.relative_importance(panel, "fcr", ["habit_index", "service_level"], bootstrap_reps=19).sentence()
+    assert sentence.startswith("Of the within-team variation of first-contact resolution") and "fcr" not in sentence
+

@@ -25,6 +25,7 @@ from bstate_stats.models.hierarchical.spec import HierarchicalSpec
 from bstate_stats.models.hierarchical.stored import read_attrs
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.results.base import Results
+from bstate_stats.schema.words import words_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -319,21 +320,21 @@ class HierarchicalResults(Results):
         rng, setting = np.random.default_rng(seed), self.setting
         take = rng.choice(setting.draws.n, size=min(n_draws, setting.draws.n), replace=False)
         draws = Draws(*(None if v is None else v[take] for v in vars(setting.draws).values()))  # type: ignore[arg-type]
-        arrays = self.arrays
+        arrays, aux = self.arrays, (draws.aux[:, None] if draws.aux is not None else None)
         eta = linear_predictor(draws, self.meta, arrays["x"], arrays["team_idx"], arrays["period_idx"])
-        aux = draws.aux[:, None] if draws.aux is not None else None
         return self.family.simulate(rng, eta, aux, arrays.get("extra"), self.meta["bounds"])
 
     # -- plots and the contract ----------------------------------------------------
     def plot_effects(self, level: Level = "region") -> Figure:
         from bstate_stats.plots.bayes import plot_effects
 
-        return plot_effects(self.effects(level), population=self.effects("population"), unit=self.meta["driver_unit"][0], outcome=self.spec.outcome, driver=self.meta["drivers"][0])
+        return plot_effects(self.effects(level), population=self.effects("population"), unit=self.meta["driver_unit"][0], outcome=_noun(self.spec.outcome), driver=_noun(self.meta["drivers"][0]))
 
     def plot_ppc(self) -> Figure:
         from bstate_stats.plots.bayes import plot_ppc
 
-        return plot_ppc(self.arrays["y"], self.posterior_predictive(), threshold=self.spec.target, period_idx=self.arrays["period_idx"], periods=self.meta["periods"])
+        arrays, spec = self.arrays, self.spec
+        return plot_ppc(arrays["y"], self.posterior_predictive(), threshold=spec.target, period_idx=arrays["period_idx"], periods=self.meta["periods"], outcome=_noun(spec.outcome), direction=spec.direction)
 
     def plot_prob_curve(self, level: Level = "population", prob: float = 0.8, *, curve: pd.DataFrame | None = None, required: pd.DataFrame | None = None) -> Figure:
         """P(outcome meets the target) against the first driver's change, with the change needed for ``prob`` (pass ``curve`` and ``required`` when already computed)."""
@@ -341,7 +342,7 @@ class HierarchicalResults(Results):
 
         curve = self.prob_curve(level=level) if curve is None else curve
         required = self.required_change(prob, level=level) if required is None else required
-        return plot_prob_curve(curve, required=required, threshold=self.spec.target, outcome=self.spec.outcome)
+        return plot_prob_curve(curve, required=required, threshold=self.spec.target, outcome=_noun(self.spec.outcome), direction=self.spec.direction, driver=_noun(self.meta["drivers"][0]))
 
     def plot(self) -> Figure:
         """Effects of the first driver by region with the organisation's interval."""
@@ -351,7 +352,7 @@ class HierarchicalResults(Results):
         row = self.effects("population").iloc[0]
         status = "converged" if self.converged else "NOT converged: do not use these numbers"
         return (
-            f"Effect of +{self.meta['driver_unit'][0]:g} {self.meta['drivers'][0]} on {self.spec.outcome}: {row['mean']:+.3f} ({ESTIMAND_LABELS['teams']}; "
+            f"Effect of +{self.meta['driver_unit'][0]:g} {_noun(self.meta['drivers'][0])} on {_noun(self.spec.outcome)}: {row['mean']:+.3f} ({ESTIMAND_LABELS['teams']}; "
             f"{self.credible_level:.0%} interval {row['hdi_low']:+.3f} to {row['hdi_high']:+.3f}; {self.diagnostics.message()}; {status})."
         )
 
@@ -393,3 +394,7 @@ class HierarchicalResults(Results):
             raise SpecificationError(f"{path}: cannot read a posterior from it ({exc})") from exc
         spec, priors, meta, ledger = read_attrs(idata, str(path))
         return cls(idata, spec, priors, meta, ledger, check_convergence(idata, checked_parameters(list(idata.posterior.data_vars)), warn=False))
+
+
+def _noun(column: str) -> str:  # how figures and sentences name a column: its schema label ("satisfaction"), else its name in words
+    return words_for(column, "numeric").noun

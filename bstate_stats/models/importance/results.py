@@ -12,6 +12,7 @@ from scipy import stats
 from bstate_stats.inference.resampling import team_bootstrap_counts
 from bstate_stats.panel.ledger import ExclusionLedger
 from bstate_stats.results.base import Results
+from bstate_stats.schema.words import words_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -107,8 +108,9 @@ class RelativeImportanceResults(Results):
     def sentence(self) -> str:
         """The leading driver with its share and interval, and how sure its rank is."""
         top = self.summary().iloc[0]
+        outcome, leader = (words_for(c, "numeric").noun for c in (self.outcome, str(top["term"])))  # names only: shares carry no unit
         return (
-            f"Of the within-team variation of {self.outcome} that the drivers explain (R² = {self.r2_within:.2f}), {top['term']} accounts for the most: "
+            f"Of the within-team variation of {outcome} that the drivers explain (R² = {self.r2_within:.2f}), {leader} accounts for the most: "
             f"{top['estimate']:.2f} ({self.confidence_level:.0%} interval {top['conf_low']:.2f} to {top['conf_high']:.2f}; {top['share_of_r2']:.0%} of it); "
             f"it ranks {'first' if self.top_k == 1 else f'in the top {self.top_k}'} in {top['prob_top_k']:.0%} of team-bootstrap replicates."
         )

@@ -77,7 +77,7 @@ class OutcomeEffectsResults(Results):
             f"Two-way fixed effects per outcome: Poisson pseudo-ML for counts (rates when counted out of an exposure), least squares on the log for costs, "
             f"linear otherwise; {self.confidence_level:.0%} intervals clustered by team (wild cluster bootstrap with fewer than 30 teams). "
             "Changes are stated at each outcome's current level; yearly figures apply the ratio to the last year's events or costs. Within-team associations, not causal effects.",
-            *(f"{o}: {b.estimand_note()}" for o, b in self.bayes.items()),
+            *(f"{self.words(o).noun[:1].upper()}{self.words(o).noun[1:]} (hierarchical model): {b.estimand_note()}" for o, b in self.bayes.items()),
         ]
 
     @property

@@ -1,5 +1,6 @@
 """Counts, rates and costs by fixed effects: Poisson pseudo-ML and the log family, against statsmodels and the simulator's truth."""
 
+import re
 import warnings
 
 import numpy as np
@@ -117,12 +118,18 @@ def test_family_arguments_are_checked(study):
         bs.fixed_effects(panel, "csat", DRIVERS, family="logit")
 
 
-def test_count_above_its_exposure_is_a_validation_error(study):
-    """More customers lost than served is named by file, column, row and rule."""
+def test_bad_outcome_values_are_validation_errors(study):
+    """More customers lost than served, a negative cost and a churn share above 1: each named by column, row and rule, all at once."""
     deliverables = study.deliverables.copy()
     deliverables.loc[4, "customers_lost"] = deliverables.loc[4, "customers"] + 1
-    with pytest.raises(bs.ValidationError, match=r"column 'customers_lost', row 4 .*rule: customers_lost <= customers"):
+    deliverables.loc[6, "cost_to_serve"] = -3.0
+    deliverables.loc[8, "churn"] = 1.2
+    with pytest.raises(bs.ValidationError) as error:
         bs.Panel.from_frames(deliverables, study.habits, study.relationships)
+    message = str(error.value)
+    assert re.search(r"column 'customers_lost', row 4 .*rule: customers_lost <= customers\); values seen: '\d+ of \d+'", message)
+    assert re.search(r"column 'cost_to_serve', row 6 .*rule: currency: 0 <= value", message)
+    assert re.search(r"column 'churn', row 8 .*rule: proportion_0_1: 0 <= value <= 1", message)
 
 
 @pytest.mark.slow
