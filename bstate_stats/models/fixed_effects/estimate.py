@@ -173,7 +173,9 @@ def fixed_effects(
     Standard errors: CRV1 with the small-sample factor ``G/(G-1)*(N-1)/(N-K)``;
     intervals and p-values use t(G-1). With fewer than 30 clusters the
     wild cluster restricted bootstrap (wildboottest) gives the p-value, and the
-    interval is found by inverting it.
+    interval is found by inverting it. For ``family="poisson"`` it resamples the
+    converged IRLS (working) regression pyfixest ends with: a linearisation of the
+    Poisson score, as the score bootstrap uses.
 
     Rows missing the outcome or a driver, teams seen in a single period, and
     (first differences) rows without a previous period are excluded and counted
