@@ -124,6 +124,36 @@ class Setting:
         aux = self.draws.aux[:, None] if self.draws.aux is not None else None
         return self.family.prob_target(eta, aux, target, direction, None if extra is None else extra[rows], self.meta["bounds"])
 
+    def expected_ratio(self, rows: np.ndarray, driver: int, change: float) -> np.ndarray:
+        """Per draw, the outcome's expected total over ``rows`` after ``driver`` rises by ``change``, over the total before.
+
+        Rates and shares are weighted by their exposure (trials), so the ratio is that of expected events;
+        other outcomes are summed as they are (a cost per contact: the ratio of expected costs).
+
+        Parameters
+        ----------
+        rows
+            Model rows (e.g. the last year's).
+        driver
+            Driver index.
+        change
+            Points added to the driver (capped at the top of its scale).
+
+        Returns
+        -------
+        numpy.ndarray
+            One ratio per draw.
+        """
+        extra = self.arrays.get("extra")
+        weights = np.ones(len(rows)) if extra is None else np.asarray(extra, dtype=float)[rows]
+        aux = self.draws.aux[:, None] if self.draws.aux is not None else None
+        totals = []
+        for shift in (change, 0.0):
+            x_std = standardise(self.arrays["x_raw"][rows], self.meta, {driver: shift})
+            eta = linear_predictor(self.draws, self.meta, x_std, self.arrays["team_idx"][rows], self.arrays["period_idx"][rows])
+            totals.append(self.family.expected(eta, aux, None) @ weights)
+        return totals[0] / totals[1]
+
     def room(self, unit: Unit, driver: int) -> float:
         """How far ``driver`` can rise before every team of ``unit`` is at the top of its scale (inf: unbounded)."""
         top = self.meta["driver_max"][driver]

@@ -19,6 +19,7 @@ import pandas as pd
 from bstate_stats.errors import SpecificationError
 from bstate_stats.models.fixed_effects import FixedEffectsResults, fixed_effects
 from bstate_stats.models.hierarchical import hierarchical
+from bstate_stats.models.hierarchical.estimands import hdi
 from bstate_stats.models.hierarchical.families import FamilyName
 from bstate_stats.models.outcomes.results import COLUMNS, OutcomeEffectsResults
 from bstate_stats.models.outcomes.spec import BOUNDED_SCALES, OutcomeSpec, outcome_spec
@@ -77,7 +78,7 @@ def outcome_effects(
         rows.append(_row(panel, spec, fits[spec.column], driver, change, periods_per_year))
         if spec.column in chosen and spec.target is not None:
             bayes[spec.column] = _bayes(panel, spec, driver, controls, random_seed, progress)
-            rows[-1] |= _probabilities(bayes[spec.column], change, target_prob)
+            rows[-1] |= _probabilities(bayes[spec.column], change, target_prob) | _bayes_money(bayes[spec.column], spec, change, periods_per_year, _yearly_total(panel, spec, periods_per_year))
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     return OutcomeEffectsResults(table, {s.column: s for s in specs}, dict(panel.scales), driver, change, confidence_level, fits, bayes)
 
@@ -177,3 +178,15 @@ def _probabilities(result, change: float, prob: float) -> dict[str, Any]:
         "prob_now": now["mean"], "prob_after": after["mean"], "prob_low": after["hdi_low"], "prob_high": after["hdi_high"],
         "target_prob": prob, "required_change": required["required_change"], "required_low": required["hdi_low"], "required_high": required["hdi_high"], "converged": result.converged,
     }
+
+
+def _bayes_money(result, spec: OutcomeSpec, change: float, periods_per_year: int, yearly: float) -> dict[str, Any]:
+    """The yearly money from the hierarchical fit: per draw, the ratio of expected events (costs) over the last year's rows, valued as the fixed-effects row is."""
+    if spec.unit_value is None or not np.isfinite(yearly) or spec.family == "linear":
+        return {}
+    period = result.arrays["period_idx"]
+    rows = np.flatnonzero(period > period.max() - periods_per_year)
+    ratio = result.setting.expected_ratio(rows, 0, change)
+    money = (-1.0 if spec.lower_is_better else 1.0) * (ratio - 1) * yearly * spec.unit_value
+    low, high = hdi(money, result.credible_level)
+    return {"bayes_money": float(money.mean()), "bayes_money_low": low, "bayes_money_high": high}

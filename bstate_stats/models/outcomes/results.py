@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 COLUMNS = [
     "outcome", "family", "exposure", "driver", "change", "level", "estimate", "conf_low", "conf_high", "ratio", "p_value", "interval",
     "target", "direction", "prob_now", "prob_after", "prob_low", "prob_high", "target_prob", "required_change", "required_low", "required_high", "converged",
-    "per_year", "per_year_low", "per_year_high", "unit_value", "money", "money_low", "money_high", "n_rows", "n_excluded", "n_teams",
+    "per_year", "per_year_low", "per_year_high", "unit_value", "money", "money_low", "money_high", "bayes_money", "bayes_money_low", "bayes_money_high", "n_rows", "n_excluded", "n_teams",
 ]
 
 
@@ -68,7 +68,8 @@ class OutcomeEffectsResults(Results):
         ``prob_now, prob_after, prob_low, prob_high`` P(a typical team meets the target in a period) from the
         hierarchical fit (when asked for), with the driver change that makes it ``target_prob`` (``required_*``); ``per_year*`` the yearly change in events (rates), in total cost (costs)
         or in the outcome times its volume (linear); ``money*`` that change valued at ``unit_value``, positive when
-        the outcome moves the better way; ``n_rows, n_excluded, n_teams`` the counts behind each fit.
+        the outcome moves the better way; ``bayes_money*`` the same from the hierarchical fit (mean and credible
+        interval of the ratio of expected events over the last year's rows); ``n_rows, n_excluded, n_teams`` the counts behind each fit.
         """
         return self.table
 
@@ -129,6 +130,8 @@ class OutcomeEffectsResults(Results):
             said += f"; P({words.noun} {side} {words.level(row.target)}) for a typical team: {row.prob_now:.2f} now, {row.prob_after:.2f} after ({row.prob_low:.2f} to {row.prob_high:.2f}){flag}"
             if np.isfinite(row.required_change):
                 said += f", {row.target_prob:.0%} with +{row.required_change:.1f} points ({row.required_low:.1f} to {row.required_high:.1f})"
+            if np.isfinite(row.bayes_money):
+                said += f"; by the same model the change is worth {row.bayes_money:,.0f} a year ({row.bayes_money_low:,.0f} to {row.bayes_money_high:,.0f})"
         return said + "."
 
     def sentence(self) -> str:

@@ -127,3 +127,8 @@ def test_bayesian_target_probability_matches_its_hierarchical_fit(study):
     fe_effect = result.fits["customers_lost"].params["habit_index"] * 10
     assert bayes_effect == pytest.approx(fe_effect, abs=0.02)
     assert pd.notna(row["required_change"])
+    # its money: the ratio of expected customers lost over the last year's rows, valued per customer; near the fixed-effects figure
+    period = fit.arrays["period_idx"]
+    ratio = fit.setting.expected_ratio(np.flatnonzero(period > period.max() - 12), 0, 10.0)
+    assert row["bayes_money"] == pytest.approx(float(np.mean(-(ratio - 1) * row["per_year"] / (row["ratio"] - 1) * 25.0)))
+    assert row["bayes_money_low"] < row["money"] < row["bayes_money_high"]
