@@ -242,6 +242,8 @@ def fixed_effects(
 
 def _family_rows(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffectsSpec) -> pd.DataFrame:
     """Rows a family cannot use, excluded and counted; the log family's outcome replaced by its log."""
+    if spec.family == "linear":
+        return frame
     y = frame[spec.outcome].to_numpy(dtype=float)
     if spec.family == "log":
         positive = y > 0
@@ -249,8 +251,6 @@ def _family_rows(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffect
             ledger.exclude(f"{spec.outcome} is 0 or less (its log is undefined)", frame.index[~positive])
             frame, y = frame[positive], y[positive]
         return frame.assign(**{spec.outcome: np.log(y)})
-    if spec.family != "poisson":
-        return frame
     if (y < 0).any():
         raise SpecificationError(f"family='poisson' needs counts of 0 or more; {spec.outcome} is negative in {int((y < 0).sum())} row(s)")
     if spec.exposure:
