@@ -13,6 +13,7 @@ from scipy import stats
 import bstate_stats as bs
 from bstate_stats.models.hierarchical.build import build_model
 from bstate_stats.models.hierarchical.design import prepare_data
+from bstate_stats.models.hierarchical.estimands import Setting
 from bstate_stats.models.hierarchical.families import FAMILIES, family
 from bstate_stats.models.hierarchical.predict import Draws, linear_predictor
 from bstate_stats.models.hierarchical.spec import HierarchicalSpec
@@ -81,6 +82,24 @@ def test_prob_target_agrees_with_simulation(name):
     for target in [*np.quantile(simulated, [0.2, 0.5, 0.9]), *edges]:
         for direction, meets in (("at_least", simulated >= target), ("at_most", simulated <= target)):
             assert fam.prob_target(eta[:1], aux, float(target), direction, extra, bounds)[0] == pytest.approx(meets.mean(), abs=0.005)
+
+
+@pytest.mark.parametrize("name", ["poisson", "normal"])
+def test_expected_ratio_is_the_rate_ratio_or_linear_in_the_change(name):
+    """One slope for every team (varying=()): for a log link the ratio of expected events is exp(slope x change) in every draw;
+    for the identity link the change in the expected total is proportional to the change (rows kept below the scale's top)."""
+    study = bs.simulate.family_study(name, seed=4, n_regions=3, teams_per_region=4, n_periods=8)
+    spec = HierarchicalSpec("outcome", ("habit_index",), 0, family=name, varying=(), **EXTRA.get(name, {}))  # type: ignore[arg-type]
+    arrays, meta, _ = prepare_data(study.panel(), spec)
+    prior = pm.sample_prior_predictive(draws=25, model=build_model(arrays, meta, spec, bs.Priors()), random_seed=2).prior
+    setting = Setting(Draws.from_posterior(prior, meta, family(name).aux), meta, arrays, family(name))
+    rows = np.flatnonzero(arrays["x_raw"][:, 0] <= 80)
+    slope = setting.draws.effects_std[:, 0] / meta["driver_sd"][0]
+    if name == "poisson":
+        np.testing.assert_allclose(setting.expected_ratio(rows, 0, 10.0), np.exp(slope * 10), rtol=1e-10)
+    else:
+        np.testing.assert_allclose(setting.expected_ratio(rows, 0, 20.0) - 1, 2 * (setting.expected_ratio(rows, 0, 10.0) - 1), rtol=1e-9)
+    np.testing.assert_allclose(setting.expected_ratio(rows, 0, 0.0), 1.0)
 
 
 def test_rules_of_each_family_name_rows():
