@@ -38,12 +38,11 @@ def _exclude_singletons(frame: pd.DataFrame, ledger: ExclusionLedger, spec: Fixe
 
 def _varies_within(values: pd.Series, level: str) -> bool:
     """True when ``values`` differ inside at least one group of the index ``level``."""
-    codes = values.index.codes[values.index.names.index(level)]
+    codes = np.asarray(values.index.codes[values.index.names.index(level)])
     numbers = values.to_numpy(dtype=float)
-    low, high = np.full(codes.max(initial=0) + 1, np.inf), np.full(codes.max(initial=0) + 1, -np.inf)
-    np.minimum.at(low, codes, numbers)
-    np.maximum.at(high, codes, numbers)
-    return bool((high > low).any())
+    first = np.empty(codes.max(initial=0) + 1)
+    first[codes[::-1]] = numbers[::-1]  # each group's first value (the last write wins)
+    return bool((numbers != first[codes]).any())
 
 
 def _why_not_identified(frame: pd.DataFrame, driver: str, spec: FixedEffectsSpec) -> str:
@@ -203,7 +202,7 @@ def fixed_effects(
     _require_outcome_variation(frame, outcome, spec)
     # pyfixest detects collinearity itself (reasons are added after the fit); linearmodels needs a pre-check,
     # and constant drivers are found before either engine sees them (a cheap check)
-    constant = {d: "constant in the estimation sample" for d in names if frame[d].min() == frame[d].max()}
+    constant = {d: "constant in the estimation sample" for d in names if np.ptp(frame[d].to_numpy()) == 0}
     not_identified = (_not_identified(frame, names, spec) if spec.estimator == "random" else {}) | constant
     usable = [d for d in names if d not in not_identified]
     if not usable:
