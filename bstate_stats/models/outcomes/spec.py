@@ -72,6 +72,10 @@ class OutcomeSpec:
 def outcome_spec(panel: Panel, column: str, **settings: Any) -> OutcomeSpec:
     """The spec of ``column`` from the schema's declarations, with any setting given.
 
+    A count the schema declares as counted out of another column is Poisson with that exposure (a rate; a
+    bare count when the exposure column is absent); a currency column or a cost is logged and valued at 1;
+    anything else is linear.
+
     Parameters
     ----------
     panel
@@ -92,8 +96,8 @@ def outcome_spec(panel: Panel, column: str, **settings: Any) -> OutcomeSpec:
         raise SpecificationError(f"{column}: unknown outcome setting(s) {sorted(unknown)}")
     declared = declared_column(column)
     spec = OutcomeSpec(column)
-    if declared is not None and declared.of and declared.of in panel.data.columns:
-        spec = replace(spec, family="poisson", exposure=declared.of)
+    if declared is not None and declared.of:  # a count out of an exposure: its rate, or the bare count when the exposure is not in the data
+        spec = replace(spec, family="poisson", exposure=declared.of if declared.of in panel.data.columns else None)
     elif panel.scales.get(column) == "currency" or panel.roles.get(column) == "cost":
         spec = replace(spec, family="log", unit_value=1.0 if panel.scales.get(column) == "currency" else None)  # a cost is money already
     if settings.get("family") not in (None, "poisson"):

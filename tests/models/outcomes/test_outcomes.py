@@ -42,6 +42,8 @@ def test_families_come_from_the_schema(study):
     assert (churn.family, churn.exposure) == ("poisson", "customers")
     assert (cost.family, cost.exposure, cost.unit_value) == ("log", None, 1.0)
     assert (csat.family, csat.exposure, csat.unit_value) == ("linear", None, None)
+    without_exposure = bs.Panel.from_frames(study.deliverables.drop(columns="headcount"), study.habits, study.relationships)
+    assert (outcome_spec(without_exposure, "leavers").family, outcome_spec(without_exposure, "leavers").exposure) == ("poisson", None)
 
 
 def test_each_row_is_its_fixed_effects_fit(result, study):
