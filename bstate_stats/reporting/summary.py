@@ -196,7 +196,7 @@ def _metrics_lines(h: Mapping[str, Any]) -> list[str]:
 
 
 def _outcome_effect_lines(h: Mapping[str, Any]) -> list[str]:
-    """One bullet per further outcome (churn, attrition, absence, cost): its change, interval and money, as its results say it."""
+    """One bullet for the further outcomes (churn, attrition, absence, cost): each one's change, interval and money, as its results say it."""
     if "outcome_effects" not in h:
         return []
     return [f"- {h['outcome_change']}, within teams: " + " ".join(effect["said"] for effect in h["outcome_effects"])]

@@ -263,16 +263,19 @@ def _family_rows(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffect
 def _exclude_eventless(frame: pd.DataFrame, ledger: ExclusionLedger, spec: FixedEffectsSpec) -> pd.DataFrame:
     """Teams (periods) with no event at all: their effect is minus infinity and they carry no information on the slopes."""
     levels = [(level, what) for level, what, on in (("team", "team", spec.team_effects), ("t", "period", spec.period_effects)) if on]
+    dropped: dict[str, list[pd.Index]] = {what: [] for _, what in levels}
     changed = True
-    while changed and len(frame):
+    while changed and len(frame):  # removing a team can empty a period and the other way round
         changed = False
         for level, what in levels:
             codes = index_codes(frame, level)
-            events = np.bincount(codes, weights=frame[spec.outcome].to_numpy(dtype=float))
-            eventless = (events == 0)[codes]
+            eventless = (np.bincount(codes, weights=frame[spec.outcome].to_numpy(dtype=float)) == 0)[codes]
             if eventless.any():
-                ledger.exclude(f"{what} with no {spec.outcome} in any of its rows (no information under Poisson {what} effects)", frame.index[eventless])
+                dropped[what].append(frame.index[eventless])
                 frame, changed = frame[~eventless], True
+    for what, parts in dropped.items():  # one ledger line per reason, however many passes it took
+        if parts:
+            ledger.exclude(f"{what} with no {spec.outcome} in any of its rows (no information under Poisson {what} effects)", parts[0].append(parts[1:]))
     return frame
 
 

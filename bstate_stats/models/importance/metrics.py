@@ -94,7 +94,8 @@ def metrics_and_outcomes(
 def _one(panel: Panel, outcome: str, metric: str, controls: list[str], effects: Literal["twoway", "team"], confidence_level: float, bootstrap_reps: int, seed: int) -> dict[str, Any]:
     """The regression of ``outcome`` on ``metric`` (and controls), its effect per within-team sd of the metric."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"only \d+ clusters")  # the few-clusters warning alone: the bootstrap interval below answers it
+        if bootstrap_reps > 0:  # the few-clusters warning alone, where the bootstrap interval below answers it; without one it reaches the user
+            warnings.filterwarnings("ignore", message=r"only \d+ clusters")
         fit = fixed_effects(panel, outcome, [metric, *controls], effects=effects, confidence_level=confidence_level, bootstrap_reps=bootstrap_reps, seed=seed)
     sd = _within_sd(panel, outcome, metric, [metric, *controls], effects)
     row = fit.effect(metric, sd)

@@ -75,10 +75,11 @@ def outcome_effects(
     rows, fits, bayes = [], {}, {}
     for spec in specs:
         fits[spec.column] = _fit(panel, spec, driver, controls, confidence_level, bootstrap_reps, random_seed)
-        rows.append(_row(panel, spec, fits[spec.column], driver, change, periods_per_year))
+        yearly = _yearly_total(panel, spec, periods_per_year)
+        rows.append(_row(spec, fits[spec.column], driver, change, yearly))
         if spec.column in chosen and spec.target is not None:
             bayes[spec.column] = _bayes(panel, spec, driver, controls, random_seed, progress)
-            rows[-1] |= _probabilities(bayes[spec.column], change, target_prob) | _bayes_money(bayes[spec.column], spec, change, periods_per_year, _yearly_total(panel, spec, periods_per_year))
+            rows[-1] |= _probabilities(bayes[spec.column], change, target_prob) | _bayes_money(bayes[spec.column], spec, change, periods_per_year, yearly)
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     return OutcomeEffectsResults(table, {s.column: s for s in specs}, dict(panel.scales), driver, change, confidence_level, fits, bayes)
 
@@ -104,16 +105,16 @@ def _fit(panel: Panel, spec: OutcomeSpec, driver: str, controls: Sequence[str], 
     if spec.column in drivers:
         raise SpecificationError(f"{spec.column} is an outcome and a driver")
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"only \d+ clusters")  # answered by the bootstrap interval the table reports
+        if bootstrap_reps > 0:  # the few-clusters warning is answered by the bootstrap interval the table reports; without one it reaches the user
+            warnings.filterwarnings("ignore", message=r"only \d+ clusters")
         return fixed_effects(
             panel, spec.column, drivers, family=spec.family, exposure=spec.exposure, confidence_level=confidence_level, bootstrap_reps=bootstrap_reps, seed=seed
         )
 
 
-def _row(panel: Panel, spec: OutcomeSpec, fit: FixedEffectsResults, driver: str, change: float, periods_per_year: int) -> dict[str, Any]:
-    """The table row of one outcome: its effect at the current level, the yearly change and its money."""
+def _row(spec: OutcomeSpec, fit: FixedEffectsResults, driver: str, change: float, yearly: float) -> dict[str, Any]:
+    """The table row of one outcome: its effect at the current level, the yearly change (of ``yearly``, the last year's total) and its money."""
     effect = fit.effect_on_outcome(driver, change)
-    yearly = _yearly_total(panel, spec, periods_per_year)
     if fit.is_ratio:
         per_year = yearly * (np.array([effect["ratio"], effect["ratio_low"], effect["ratio_high"]]) - 1)
     else:

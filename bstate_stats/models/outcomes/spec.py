@@ -8,16 +8,16 @@ skewed amount: least squares on its log. Everything else is linear in its own un
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from bstate_stats.errors import ColumnError, SpecificationError
+from bstate_stats.models.fixed_effects.spec import Family
+from bstate_stats.models.hierarchical.families import Direction
 from bstate_stats.panel.panel import Panel
 from bstate_stats.schema.words import Words, declared_column, rate_words, words_for
 
-Direction = Literal["at_least", "at_most"]
-Family = Literal["linear", "poisson", "log"]
 BOUNDED_SCALES = ("score_0_10", "likert_1_5", "percent_0_100")
 
 
