@@ -26,6 +26,7 @@ from bstate_stats.models.hierarchical.build import build_model, checked_paramete
 from bstate_stats.models.hierarchical.design import prepare_data
 from bstate_stats.models.hierarchical.families import Direction, FamilyName
 from bstate_stats.models.hierarchical.families import family as family_of
+from bstate_stats.models.hierarchical.fit import with_retry
 from bstate_stats.models.hierarchical.geometry import period_parameterisation, team_parameterisation
 from bstate_stats.models.hierarchical.priors import Priors
 from bstate_stats.models.hierarchical.spec import HierarchicalSpec, RegionEffects
@@ -198,10 +199,11 @@ class _Variants:
 
         if self.spec.family == "beta":  # a share drawn from the prior can round to exactly 0 or 1 in floating point: the nearest share inside
             y = np.clip(y, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
-        working = family_of(self.spec.family).working(y, self.arrays.get("extra"))
-        geometry: dict[str, Any] = {"team_effects": team_parameterisation(self.arrays, working, self.meta, self.spec.team_effects)}
+        fam = family_of(self.spec.family)
+        working, weight = fam.working(y, self.arrays.get("extra")), fam.working_weight(y, self.arrays.get("extra"))
+        geometry: dict[str, Any] = {"team_effects": team_parameterisation(self.arrays, working, self.meta, self.spec.team_effects, weight=weight)}
         if self.meta["period_effects"] != "none":
-            geometry["period_effects"] = period_parameterisation(self.arrays, working, self.spec.team_effects)
+            geometry["period_effects"] = period_parameterisation(self.arrays, working, self.spec.team_effects, weight=weight)
         key = json.dumps(geometry, sort_keys=True)
         if key not in self.compiled:
             self.compiled[key] = nutpie.compile_pymc_model(build_model(self.arrays, self.meta | geometry, self.spec, self.priors, observed_as_data=True))
@@ -217,7 +219,7 @@ def _refit_all(variants: _Variants, prior, spec: HierarchicalSpec, seeds: list[i
     for k in tqdm(range(len(seeds)), desc="calibration fits", disable=not progress):
         model = variants.for_outcome(simulated[k])
         try:
-            idata = nutpie.sample(model, draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=spec.target_accept)
+            idata, _ = with_retry(lambda target_accept: nutpie.sample(model, draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=target_accept), spec.target_accept)  # noqa: B023 (called at once)
         except RuntimeError as exc:  # no finite starting point (an extreme draw from the priors): counted as a failed fit, its ranks unknown
             rows.append({"simulation": k, "parameter": "", "truth": np.nan, "rank": -1, "converged": False, "error": str(exc).splitlines()[0]})
             continue

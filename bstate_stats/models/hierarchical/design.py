@@ -106,8 +106,9 @@ def prepare_data(panel: Panel, spec: HierarchicalSpec) -> tuple[dict[str, np.nda
         "team_region_positions": arrays["team_region_idx"].tolist(),
         "region_effects": region_structure(len(labels["regions"]), spec.region_effects),
     }
-    meta["team_effects"] = team_parameterisation(arrays, working, meta, spec.team_effects)
-    meta["period_effects"] = period_parameterisation(arrays, working, spec.team_effects) if spec.period_effects and len(labels["periods"]) > 1 else "none"
+    weight = fam.working_weight(y, extra)
+    meta["team_effects"] = team_parameterisation(arrays, working, meta, spec.team_effects, weight=weight)
+    meta["period_effects"] = period_parameterisation(arrays, working, spec.team_effects, weight=weight) if spec.period_effects and len(labels["periods"]) > 1 else "none"
     return arrays, meta, ledger
 
 

@@ -86,6 +86,34 @@ class Family:
         exposure = np.ones_like(y) if extra is None else extra
         return np.log((y + 0.5) / exposure)
 
+    def working_weight(self, y: np.ndarray, extra: np.ndarray | None) -> np.ndarray | None:
+        """Each row's information about its working value, up to a common factor (None: rows weigh alike).
+
+        A count's log (or a share's logit) is precise when it rests on many events:
+        its variance is about 1 / (expected count) for ``poisson`` and
+        ``negative_binomial`` and 1 / (n p (1 - p)) for ``binomial``. The
+        geometry pilot weighs rows by it, as the likelihood does; unweighted, rows
+        with a handful of events made teams that hundreds of events a row pin down
+        look noisy.
+
+        Parameters
+        ----------
+        y
+            The outcome.
+        extra
+            Trials (binomial) or exposure.
+
+        Returns
+        -------
+        numpy.ndarray or None
+        """
+        if self.name == "binomial":
+            trials = np.asarray(extra, dtype=float)
+            return (y + 0.5) * (trials - y + 0.5) / (trials + 1.0)
+        if self.name in ("poisson", "negative_binomial"):
+            return y + 0.5
+        return None
+
     def outcome_unit(self, working: np.ndarray) -> float:
         """One unit of the outcome for stating priors: the working response's sd for Normal-type families, 1 on a logit or log scale."""
         if self.name in ("censored_normal", "normal", "lognormal"):

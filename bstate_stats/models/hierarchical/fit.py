@@ -6,8 +6,9 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,39 @@ from bstate_stats.models.hierarchical.spec import HierarchicalSpec, Parameterisa
 from bstate_stats.panel.panel import Panel
 
 OLD_LIKELIHOODS = {"censored": "censored_normal"}  # the old name; "normal" kept its name and must not warn
+RETRY_TARGET_ACCEPT = 0.95  # a fit with divergent transitions is drawn again once, with this smaller step size
+
+
+def with_retry(draw: Callable[[float], Any], target_accept: float) -> tuple[Any, dict | None]:
+    """Draw the posterior; if any transition diverged, draw it again once at ``RETRY_TARGET_ACCEPT``.
+
+    Rare divergences are the failure a fixed geometry leaves: over 100 Poisson
+    panels drawn from the priors (4 x 6 x 12), 15 fits at target_accept 0.9
+    had 1 to 42 divergent transitions in 8,000 draws; refitted at 0.95, 11 of
+    those 15 had none. Raising the default instead would cost every fit: the 500
+    teams x 24 months fit took 80.6 s at 0.95 against 58.1 s at 0.9. The same
+    seed gives the same draws on both attempts, so a fit stays reproducible,
+    and the first attempt is recorded (``meta["first_attempt"]``) and said in
+    the results' notes.
+
+    Parameters
+    ----------
+    draw
+        Samples the posterior at a given target_accept.
+    target_accept
+        The fit's own target_accept.
+
+    Returns
+    -------
+    tuple
+        The draws kept, and ``{"target_accept", "divergences"}`` of a discarded first attempt (None if there was none).
+    """
+    idata = draw(target_accept)
+    stats = idata.get("sample_stats")
+    divergent = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
+    if divergent and target_accept < RETRY_TARGET_ACCEPT:
+        return draw(RETRY_TARGET_ACCEPT), {"target_accept": target_accept, "divergences": divergent}
+    return idata, None
 
 
 def _versions() -> dict[str, str]:
@@ -124,7 +158,7 @@ def hierarchical(
     sampler
         ``"nutpie"`` (default), ``"pymc"`` or ``"numpyro"``.
     chains, draws, tune, target_accept
-        NUTS settings (defaults 4 x 2000 draws after 1000 tuning steps, target_accept 0.9; see the README for the measurements behind them).
+        NUTS settings (defaults 4 x 2000 draws after 1000 tuning steps, target_accept 0.9; a fit with divergent transitions is drawn again once at 0.95 and says so: :func:`with_retry`; see the README for the measurements behind them).
     credible_level
         Probability of the reported credible intervals (default 0.9).
     team_effects
@@ -180,8 +214,10 @@ def fit_spec(panel: Panel, spec: HierarchicalSpec, priors: Priors, *, progress: 
     warn_about_shape(arrays, meta)
     model = build_model(arrays, meta, spec, priors)
     start = time.perf_counter()
-    idata = sample(model, spec, progress=progress)
+    idata, first_attempt = with_retry(lambda target_accept: sample(model, replace(spec, target_accept=target_accept), progress=progress), spec.target_accept)
     meta["sampling_seconds"] = time.perf_counter() - start
+    if first_attempt:
+        meta["first_attempt"], spec = first_attempt, replace(spec, target_accept=RETRY_TARGET_ACCEPT)
     store_arrays(idata, arrays)
     idata.attrs.update(
         {

@@ -110,7 +110,7 @@ class HierarchicalResults(Results):
             f"Convergence: {self.diagnostics.message()}",
             f"N = {self.ledger.n_kept} rows, {len(self.meta['teams'])} teams, {len(self.meta['regions'])} regions ({regions[self.meta['region_effects']]}); excluded {self.ledger.n_excluded} of {self.ledger.n_input}",
             f"Slopes varying by team: {', '.join(self.meta['varying']) or 'none'}; period effects {'on' if self.spec.period_effects else 'off'}",
-            f"{self.credible_level:.0%} highest-density intervals; seed {self.spec.random_seed}; sampler {self.spec.sampler}",
+            f"{self.credible_level:.0%} highest-density intervals; seed {self.spec.random_seed}; sampler {self.spec.sampler}, target_accept {self.spec.target_accept:g}" + (f" (drawn again: {self.meta['first_attempt']['divergences']} divergent transition(s) at {self.meta['first_attempt']['target_accept']:g})" if "first_attempt" in self.meta else ""),
             "Team effects " + ", ".join(f"{k} {v}" for k, v in self.meta["team_effects"].items()) + " (sampler geometry only; same model)",
         ]
         return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -461,3 +462,29 @@ def test_revenue_lift_counts_rows_without_revenue(fit, study):
         revenue_fit = bs.bayesian_revenue(bs.Panel.from_frames(*tables.values()), random_seed=2, progress=False)
     lift = bs.bayesian_revenue_lift(fit, revenue_fit, 10)
     assert lift.rows_without_revenue == 5 and "5 team-period(s)" in lift.notes()[0]
+
+
+def test_a_fit_with_divergences_is_drawn_again_once_at_the_retry_target_accept():
+    """Divergent draws are replaced by a second attempt at 0.95, and the first attempt is recorded; clean draws are kept as they are."""
+    from bstate_stats.models.hierarchical.fit import RETRY_TARGET_ACCEPT, with_retry
+
+    def fake(divergent_at: dict[float, int]):
+        calls: list[float] = []
+
+        def draw(target_accept: float):
+            calls.append(target_accept)
+            diverging = np.zeros((4, 100), dtype=bool)
+            diverging.flat[: divergent_at.get(target_accept, 0)] = True
+            return az.from_dict(posterior={"a": np.zeros((4, 100))}, sample_stats={"diverging": diverging})
+
+        return draw, calls
+
+    draw, calls = fake({0.9: 3})
+    idata, first = with_retry(draw, 0.9)
+    assert calls == [0.9, RETRY_TARGET_ACCEPT] and first == {"target_accept": 0.9, "divergences": 3}
+    assert int(idata.sample_stats["diverging"].sum()) == 0
+    draw, calls = fake({})
+    assert with_retry(draw, 0.9)[1] is None and calls == [0.9]
+    draw, calls = fake({0.95: 2, 0.99: 1})
+    idata, first = with_retry(draw, 0.99)  # already above the retry's step: one attempt, its divergences left for the checks to report
+    assert first is None and calls == [0.99] and int(idata.sample_stats["diverging"].sum()) == 1
