@@ -57,14 +57,16 @@ def cluster_ids(frame: pd.DataFrame, cluster: Cluster) -> pd.DataFrame:
 def pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec: FixedEffectsSpec, *, team_fe: bool, period_fe: bool, intercept: bool) -> Fit:
     """Estimate with pyfixest on safe column names; map results back to the user's names."""
     names = {c: f"x{k}" for k, c in enumerate(drivers)}
-    clusters = cluster_ids(frame, spec.cluster)
+    team = index_codes(frame, "team")
+    # clustering by team uses the team column itself (pyfixest factorizes it once for the effects and the clusters)
+    clusters = pd.DataFrame({"team": team}) if spec.cluster == "team" else cluster_ids(frame, spec.cluster)
     data = pd.DataFrame(
         {
             "y": frame[outcome].to_numpy(),
             **{names[c]: frame[c].to_numpy() for c in drivers},
-            "team": index_codes(frame, "team"),
+            "team": team,
             "t": frame.index.get_level_values("t").to_numpy(),
-            **{column: clusters[column].to_numpy() for column in clusters},
+            **{column: clusters[column].to_numpy() for column in clusters if column != "team"},
         }
     )
     fixed = [f for f, on in (("team", team_fe), ("t", period_fe)) if on]
@@ -85,9 +87,10 @@ def pyfixest_fit(frame: pd.DataFrame, outcome: str, drivers: Sequence[str], spec
         else:
             fit = pf.feols(formula, data, vcov=vcov, ssc=ssc, fixef_rm="none", copy_data=False, store_data=False)
     back = {v: k for k, v in names.items()} | {"Intercept": "Intercept"}
-    params = fit.coef().rename(index=back)
+    terms = [back.get(name, name) for name in fit._coefnames]
+    params = pd.Series(np.asarray(fit._beta_hat, dtype=float), index=terms, name="Estimate")  # pyfixest's own estimates (its coef() builds a formatted copy)
     cov = pd.DataFrame(fit._vcov, index=params.index, columns=params.index)
-    n_clusters = int(min(clusters[c].max() + 1 for c in clusters)) if spec.cluster else None  # codes run 0..n-1
+    n_clusters = int(min(np.count_nonzero(np.bincount(clusters[c].to_numpy())) for c in clusters)) if spec.cluster else None
     df = (n_clusters - 1) if n_clusters else float(fit._df_t)
     slopes = params.drop("Intercept", errors="ignore")
     fitted = pd.Series(sum(float(b) * frame[c].to_numpy(dtype=float) for c, b in slopes.items()), index=frame.index, copy=False)

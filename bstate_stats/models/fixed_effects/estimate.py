@@ -197,7 +197,8 @@ def fixed_effects(
     frame = _exclude_singletons(frame, ledger, spec)
     if estimator == "first_difference":
         frame = _first_differences(frame, [outcome, *names], panel.step, ledger)
-    if frame.empty or n_levels(frame, "t") < 2 and spec.period_effects:
+    n_teams, n_periods = (n_levels(frame, "team"), n_levels(frame, "t")) if not frame.empty else (0, 0)
+    if frame.empty or n_periods < 2 and spec.period_effects:
         raise SpecificationError(f"no usable rows left for {outcome} on {names}: see the ledger\n{ledger}")
     _require_outcome_variation(frame, outcome, spec)
     # pyfixest detects collinearity itself (reasons are added after the fit); linearmodels needs a pre-check,
@@ -208,7 +209,7 @@ def fixed_effects(
     if not usable:
         raise SpecificationError(f"no driver is identified: {_reasons(not_identified)}")
     if spec.cluster is not None:
-        n_clusters = n_levels(frame, "team") if spec.cluster == "team" else int(cluster_ids(frame, spec.cluster).nunique().min())
+        n_clusters = n_teams if spec.cluster == "team" else int(cluster_ids(frame, spec.cluster).nunique().min())
         if n_clusters < 2:
             raise SpecificationError(f"cluster={spec.cluster!r} has {n_clusters} cluster(s) in the estimation sample; at least 2 are needed")
     fit = _estimate_or_explain(frame, outcome, usable, spec)
@@ -227,8 +228,8 @@ def fixed_effects(
         df=fit.df,
         n_clusters=fit.n_clusters,
         n_rows=len(frame),
-        n_teams=n_levels(frame, "team"),
-        n_periods=n_levels(frame, "t"),
+        n_teams=n_teams,
+        n_periods=n_periods,
         rsquared={} if family == "poisson" else _r_squared(frame, outcome, fit.fitted),
         mean_level=_mean_level(frame, spec),
         ledger=ledger,
