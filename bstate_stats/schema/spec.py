@@ -7,6 +7,7 @@ validators are built from those.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -192,8 +193,18 @@ def _check_exposures(columns: tuple[ColumnSpec, ...], source: Path) -> None:
 
 
 def load_schema(name: TableName, directory: Path | None = None) -> TableSchema:
-    """Read the schema of one table from its TOML file."""
+    """Read the schema of one table from its TOML file (read once while the file is unchanged)."""
     path = (directory or schema_directory()) / f"{name}.toml"
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SchemaDefinitionError(f"{path}: cannot read schema: {exc}") from exc
+    return _read_schema(name, path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_schema(name: TableName, path: Path, mtime_ns: int, size: int) -> TableSchema:
+    """One schema file parsed; keyed by its modification time and size, so an edited file is read again."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
