@@ -168,8 +168,8 @@ def test_coverage_of_every_family_over_100_simulated_datasets(name):
         warnings.simplefilter("ignore")
         result = bs.calibrate(study.panel(), "outcome", ["habit_index"], family=name, simulations=100, random_seed=41, progress=False, **EXTRA.get(name, {}))
     table = result.summary().set_index("parameter")
-    print(name, table[["coverage", "p_value"]].to_dict())
     converged = result.ranks.drop_duplicates("simulation")["converged"].mean()
+    print(name, f"converged {converged:.2f}", table[["coverage", "p_value"]].to_dict())
     assert converged >= 0.9
     effect = table.loc[[p for p in table.index if p.startswith("effects_std")]]
     assert len(effect) == 1
