@@ -161,7 +161,10 @@ def test_coverage_of_every_family_over_100_simulated_datasets(name):
     """90% central intervals of the standardised habit effect cover the truth in 84-96% of 100 datasets drawn from the priors (2 binomial se), ranks uniform.
 
     Simulation-based calibration on a 4 x 6 x 12 panel of the family: the truth is drawn from the priors, so every
-    prior-plausible value is tried, not only the simulator's defaults.
+    prior-plausible value is tried, not only the simulator's defaults. The rank test of the effect is one of nine, one
+    per family, each with fixed seeds: at 0.01 apiece a calibrated engine would fail one of the nine with probability about 9%, so the
+    threshold is 0.01 / 9 (Bonferroni: 1% for the nine together). Measured before the change: bernoulli gave p = 0.0094
+    at seed 41, and 0.14 and 0.17 at seeds 42 and 43 (mean rank share 0.44 and 0.50, coverage 92% and 89%).
     """
     study = bs.simulate.family_study(name, seed=41)
     with warnings.catch_warnings():
@@ -174,4 +177,4 @@ def test_coverage_of_every_family_over_100_simulated_datasets(name):
     effect = table.loc[[p for p in table.index if p.startswith("effects_std")]]
     assert len(effect) == 1
     assert effect["coverage"].between(0.84, 0.96).all(), effect
-    assert (effect["p_value"] >= 0.01).all(), result.sentence()  # the effect's ranks uniform (one chi-square test per family, not all ~60)
+    assert (effect["p_value"] >= 0.01 / len(FAMILIES)).all(), result.sentence()  # the effect's ranks uniform (one chi-square test per family, not all ~60)
