@@ -219,7 +219,7 @@ def _refit_all(variants: _Variants, prior, spec: HierarchicalSpec, seeds: list[i
     for k in tqdm(range(len(seeds)), desc="calibration fits", disable=not progress):
         model = variants.for_outcome(simulated[k])
         try:
-            idata, _ = with_retry(lambda target_accept: nutpie.sample(model, draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=target_accept), spec.target_accept)  # noqa: B023 (called at once)
+            idata, _ = with_retry(lambda target_accept: nutpie.sample(model, draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=target_accept), spec.target_accept)
         except RuntimeError as exc:  # no finite starting point (an extreme draw from the priors): counted as a failed fit, its ranks unknown
             rows.append({"simulation": k, "parameter": "", "truth": np.nan, "rank": -1, "converged": False, "error": str(exc).splitlines()[0]})
             continue

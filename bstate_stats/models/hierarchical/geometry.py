@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CLEARLY = 2.0  # an effect is centred only when the units' standard errors are below the spread / CLEARLY
+CLEARLY = 2.0  # intercepts, region and period effects are centred only when the units' standard errors are below the spread / CLEARLY
 TAIL_SDS = 4.0  # ... the spread taken at the low end of what the pilot's estimate allows: TAIL_SDS of its standard errors below it
 
 
@@ -42,10 +42,13 @@ def team_parameterisation(arrays: dict[str, np.ndarray], working: np.ndarray, me
     values down, where the non-centred form couples every offset to the spread
     and NUTS crawls along that ridge. ``"auto"`` decides each effect from a
     least-squares pilot on the outcome's working scale (:func:`team_pilot`):
-    an effect is centred when the median standard error of the units' own
-    estimates is below half the low end of the spread between units, as
-    :func:`plausible_low` gives it (for teams; region offsets are judged on the
-    spread itself, as before) (the pilot's spread is noisy: for 24 teams with 12 binary outcomes each it read 0.67 where the
+    team intercepts are centred when the median standard error of the teams'
+    own estimates is below half the low end of the spread between teams, as
+    :func:`plausible_low` gives it, team slopes when it is below the low end
+    itself (over 100 Poisson panels drawn from the priors, centred slopes
+    converged on 45 of 52 with standard error / spread between 0.15 and 0.8,
+    while non-centred ones failed on 9 of 33 below 0.35); region offsets are
+    judged on the spread itself (the pilot's spread is noisy: for 24 teams with 12 binary outcomes each it read 0.67 where the
     truth was 0.3, and the centred form then failed its checks). Teams: their own periods;
     regions: the mean of their teams. A spread of slopes between regions that
     the pilot cannot tell from zero is ``"omitted"``: team slopes then vary
@@ -131,8 +134,10 @@ def within_fit(arrays: dict[str, np.ndarray], working: np.ndarray, weight: np.nd
 def _team_means(values: np.ndarray, team: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Each row's team's weighted mean of every column of ``values`` (rows x columns)."""
     total = np.bincount(team, weight)
-    means = np.stack([np.bincount(team, weight * values[:, k], len(total)) for k in range(values.shape[1])], axis=1) / np.maximum(total, 1e-300)[:, None]
-    return means[team]
+    means = np.zeros((len(total), values.shape[1]))
+    for k in range(values.shape[1]):
+        means[:, k] = np.bincount(team, weight * values[:, k], len(total))
+    return (means / np.maximum(total, 1e-300)[:, None])[team]
 
 
 def team_pilot(arrays: dict[str, np.ndarray], working: np.ndarray, varying_idx: list[int], weight: np.ndarray | None = None) -> list[tuple[pd.Series, pd.Series]] | None:
@@ -147,8 +152,9 @@ def team_pilot(arrays: dict[str, np.ndarray], working: np.ndarray, varying_idx: 
     0.2-0.6 on the log scale, a pilot that was unweighted and fitted one common
     slope (its noise then holding the teams' differences in slope) chose
     non-centred slopes, which failed their checks. Intercepts: each team's
-    weighted mean of what the common parts and the average slope leave,
-    standard error sigma / sqrt(the team's total weight).
+    level at drivers of 0, read along its slopes as partial pooling will
+    shrink them (:func:`_shrunk_slopes`), standard error
+    sqrt(sigma^2 / the team's total weight + what the slopes add).
 
     Parameters
     ----------
