@@ -37,19 +37,15 @@ def plausible_low(spread: float, n_units: int) -> float:
 def team_parameterisation(arrays: dict[str, np.ndarray], working: np.ndarray, meta: dict, requested: str = "auto", *, weight: np.ndarray | None = None) -> dict[str, str]:
     """Centred or non-centred team intercepts and varying slopes, and the same for the region offsets when regions are pooled.
 
-    The non-centred form suits units whose own data say little (the prior
-    spread dominates); the centred form suits units whose data pin their
-    values down, where the non-centred form couples every offset to the spread
-    and NUTS crawls along that ridge. ``"auto"`` decides each effect from a
-    least-squares pilot on the outcome's working scale (:func:`team_pilot`):
-    team intercepts are centred when the median standard error of the teams'
-    own estimates is below half the low end of the spread between teams, as
-    :func:`plausible_low` gives it, team slopes when it is below the low end
-    itself (over 100 Poisson panels drawn from the priors, centred slopes
-    converged on 45 of 52 with standard error / spread between 0.15 and 0.8,
-    while non-centred ones failed on 9 of 33 below 0.35); region offsets are
-    judged on the spread itself (the pilot's spread is noisy: for 24 teams with 12 binary outcomes each it read 0.67 where the
-    truth was 0.3, and the centred form then failed its checks). Teams: their own periods;
+    The non-centred form suits units whose own data say little (the prior spread dominates); the centred form suits
+    units whose data pin their values down, where the non-centred form couples every offset to the spread and NUTS
+    crawls along that ridge. ``"auto"`` decides each effect from a least-squares pilot on the outcome's working scale
+    (:func:`team_pilot`): team intercepts are centred when the median standard error of the teams' own estimates is
+    below half the low end of the spread between teams, as :func:`plausible_low` gives it, team slopes when it is
+    below the low end itself (centred slopes converged on 45
+    of 52 Poisson panels with standard error / spread 0.15-0.8; non-centred ones failed on 9 of 33 below 0.35);
+    region offsets are judged on the spread itself (the pilot's spread is noisy: for 24 teams with 12 binary outcomes
+    each it read 0.67 where the truth was 0.3, and the centred form then failed its checks). Teams: their own periods;
     regions: the mean of their teams. A spread of slopes between regions that
     the pilot cannot tell from zero is ``"omitted"``: team slopes then vary
     around the organisation's directly (they absorb what regions differ by),
