@@ -127,13 +127,18 @@ def within_fit(arrays: dict[str, np.ndarray], working: np.ndarray, weight: np.nd
     return coef, float(np.sqrt(w @ residual**2 / dof)), working - design @ coef
 
 
+def _by_team(values: np.ndarray, team: np.ndarray, weight: np.ndarray, n_teams: int) -> np.ndarray:
+    """Each team's weighted mean of every column of ``values`` (teams x columns; 0 for a team without rows)."""
+    total = np.bincount(team, weight, n_teams)
+    means = np.zeros((n_teams, values.shape[1]))
+    for k in range(values.shape[1]):
+        means[:, k] = np.bincount(team, weight * values[:, k], n_teams)
+    return means / np.maximum(total, 1e-300)[:, None]
+
+
 def _team_means(values: np.ndarray, team: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Each row's team's weighted mean of every column of ``values`` (rows x columns)."""
-    total = np.bincount(team, weight)
-    means = np.zeros((len(total), values.shape[1]))
-    for k in range(values.shape[1]):
-        means[:, k] = np.bincount(team, weight * values[:, k], len(total))
-    return (means / np.maximum(total, 1e-300)[:, None])[team]
+    return _by_team(values, team, weight, int(team.max()) + 1)[team]
 
 
 def team_pilot(arrays: dict[str, np.ndarray], working: np.ndarray, varying_idx: list[int], weight: np.ndarray | None = None) -> list[tuple[pd.Series, pd.Series]] | None:
@@ -235,7 +240,7 @@ class TeamFit:
         self.team, self.weight = team, weight
         n_teams, n_varying = int(team.max()) + 1, x.shape[1]
         self.total = np.bincount(team, weight, n_teams)
-        self.x_mean = np.column_stack([np.bincount(team, weight * x[:, k], n_teams) for k in range(n_varying)] or [np.empty((n_teams, 0))]) / np.maximum(self.total, 1e-300)[:, None]
+        self.x_mean = _by_team(x, team, weight, n_teams)
         self.x_within = x - self.x_mean[team]
         self.cross = np.zeros((n_teams, n_varying, n_varying))
         for a in range(n_varying):
