@@ -48,8 +48,10 @@ class CalibrationResults(Results):
     Attributes
     ----------
     ranks
-        One row per simulation and parameter: ``simulation, parameter, truth, rank, converged``; a refit
-        that could not start (no finite starting point) is one row with rank -1 and its ``error``.
+        One row per simulation and parameter: ``simulation, parameter, truth, rank, converged, drawn_again``
+        (``drawn_again``: the first attempt had divergent transitions and the refit was drawn again at
+        target_accept 0.95, as a user's fit would be); a refit that could not start (no finite starting
+        point) is one row with rank -1 and its ``error``.
     n_draws
         Thinned posterior draws per fit (ranks run from 0 to ``n_draws``).
     """
@@ -109,7 +111,9 @@ class CalibrationResults(Results):
         verdict = "calibrated: the ranks of every parameter are uniform" if not failed else f"NOT calibrated: ranks of {', '.join(failed)} are not uniform"
         failed_start = int((self.ranks["rank"] < 0).sum())
         could_not = f"; {failed_start} could not start (no finite starting point)" if failed_start else ""
-        return f"{self.title}: {verdict} (chi-square p >= {P_VALUE_MIN}); {share:.0%} of the fits passed their convergence checks{could_not}."
+        again = int(self.ranks.drop_duplicates("simulation")["drawn_again"].sum()) if "drawn_again" in self.ranks else 0
+        drawn_again = f"; {again} drawn again at target_accept 0.95 after divergent transitions" if again else ""
+        return f"{self.title}: {verdict} (chi-square p >= {P_VALUE_MIN}); {share:.0%} of the fits passed their convergence checks{drawn_again}{could_not}."
 
     def headline(self) -> dict[str, Any]:
         return {"calibrated": self.calibrated, "simulations": int(self.ranks["simulation"].nunique())}
@@ -219,11 +223,12 @@ def _refit_all(variants: _Variants, prior, spec: HierarchicalSpec, seeds: list[i
     for k in tqdm(range(len(seeds)), desc="calibration fits", disable=not progress):
         model = variants.for_outcome(simulated[k])
         try:
-            idata, _ = with_retry(lambda target_accept: nutpie.sample(model, draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=target_accept), spec.target_accept)
+            idata, first_attempt = with_retry(lambda target_accept: nutpie.sample(model, draws=spec.draws, tune=spec.tune, chains=spec.chains, seed=seeds[k], progress_bar=False, target_accept=target_accept), spec.target_accept)
         except RuntimeError as exc:  # no finite starting point (an extreme draw from the priors): counted as a failed fit, its ranks unknown
-            rows.append({"simulation": k, "parameter": "", "truth": np.nan, "rank": -1, "converged": False, "error": str(exc).splitlines()[0]})
+            rows.append({"simulation": k, "parameter": "", "truth": np.nan, "rank": -1, "converged": False, "drawn_again": False, "error": str(exc).splitlines()[0]})
             continue
-        rows += _ranks(prior.prior, idata.posterior, k, check_convergence(idata, checked_parameters(list(idata.posterior.data_vars)), warn=False).converged)
+        converged = check_convergence(idata, checked_parameters(list(idata.posterior.data_vars)), warn=False).converged
+        rows += [row | {"drawn_again": first_attempt is not None} for row in _ranks(prior.prior, idata.posterior, k, converged)]
     return rows
 
 

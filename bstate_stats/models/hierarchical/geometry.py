@@ -211,11 +211,12 @@ def _shrunk_slopes(slope_estimates: list[tuple[pd.Series, pd.Series]], team_regi
         if not usable.any():
             continue
         _, tau = _spread(estimate, se, team_region)
-        keep = tau**2 / (tau**2 + se[usable] ** 2)
-        average = float(np.average(estimate[usable], weights=1.0 / se[usable] ** 2))
+        variance = np.maximum(se[usable] ** 2, 1e-300)  # a noiseless fit (se 0) keeps its own slopes, not NaN
+        keep = tau**2 / (tau**2 + variance)
+        average = float(np.average(estimate[usable], weights=1.0 / variance))
         slopes[:, k] = average
         slopes[estimate.index[usable], k] = average + keep * (estimate[usable] - average)
-        variances[estimate.index[usable], k] = keep * se[usable] ** 2
+        variances[estimate.index[usable], k] = keep * variance
     return slopes, variances
 
 

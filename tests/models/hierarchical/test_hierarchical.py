@@ -441,6 +441,9 @@ def test_calibration_verdict_reads_the_ranks():
     # an overconfident posterior: the truth falls in the outer tenths of the draws half of the time
     outer = uniform.assign(rank=np.where(rng.random(200) < 0.5, rng.choice([0, 1, 2, 97, 98, 99], 200), uniform["rank"]))
     assert CalibrationResults(outer, RANK_DRAWS, "normal").summary()["coverage"].iloc[0] < 0.6
+    # refits drawn a second time after divergences are counted once per simulation, not per parameter
+    again = pd.concat([uniform.assign(drawn_again=uniform["simulation"] < 7), skewed.assign(drawn_again=skewed["simulation"] < 7)])
+    assert "; 7 drawn again at target_accept 0.95 after divergent transitions" in CalibrationResults(again, RANK_DRAWS, "normal").sentence()
 
 
 @pytest.mark.slow
