@@ -17,6 +17,8 @@ from bstate_stats.schema.report import ValidationReport
 from bstate_stats.schema.table_rules import CheckedTable
 from bstate_stats.schema.validate import ValidatedTables
 
+PARALLEL_ROWS = 100_000  # below this, starting threads costs more than it saves
+
 
 def _scatter(values: pd.Series, rows: np.ndarray | None, n_rows: int) -> pd.Series:
     """A column placed at ``rows`` of a frame of ``n_rows`` rows, missing elsewhere (``None``: already in place)."""
@@ -29,6 +31,14 @@ def _scatter(values: pd.Series, rows: np.ndarray | None, n_rows: int) -> pd.Seri
     out = np.full(n_rows, np.nan)
     out[rows] = values.to_numpy() if values.dtype == np.float64 else values.to_numpy(dtype=float, na_value=np.nan)
     return pd.Series(out, copy=False)
+
+
+def _scatter_columns(part: pd.DataFrame, columns: list[str], rows: np.ndarray | None, n_rows: int) -> list[pd.Series]:
+    """Each column placed at ``rows``; on large tables in threads (NumPy's scatter releases the GIL), small ones in turn."""
+    if n_rows < PARALLEL_ROWS:
+        return [_scatter(part[column], rows, n_rows) for column in columns]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda column: _scatter(part[column], rows, n_rows), columns))
 
 
 def _merge(tables: dict[str, CheckedTable], keys: PanelKeys) -> pd.DataFrame:
@@ -48,8 +58,7 @@ def _merge(tables: dict[str, CheckedTable], keys: PanelKeys) -> pd.DataFrame:
         measures = [c for c, s in table.specs.items() if not s.is_key]
         columns = (["region"] if "region" in part else []) + measures
         labels = [f"{name}.{column}" if column in merged else column for column in columns]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # NumPy's scatter releases the GIL
-            merged |= dict(zip(labels, pool.map(lambda column: _scatter(part[column], rows, len(every)), columns)))
+        merged |= dict(zip(labels, _scatter_columns(part, columns, rows, len(every))))
     frame = pd.DataFrame(merged, copy=False)
     if "region" in frame:
         frame["region"] = _region_of_every_row(frame)

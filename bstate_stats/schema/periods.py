@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
 from dataclasses import dataclass
 from math import gcd
 from typing import Literal
@@ -92,23 +93,26 @@ def _parse_text(values: pd.Series) -> ParsedPeriods:
     Labels of another frequency (a '2024Q1' among months) are unparseable for
     this panel. Daily dates are put on the coarsest frequency that keeps them apart.
     """
-    present = values.notna()
-    text = values.astype("string").str.strip()
+    present = values.notna().to_numpy()
+    cells = values.astype("string").to_numpy(dtype=object, na_value=None)  # mostly distinct labels: a loop beats pandas' per-call cost
+    text = [None if cell is None else cell.strip() for cell in cells]
     parsed: dict[str, pd.Period] = {}
-    for label in text[present].unique():
+    for label in dict.fromkeys(t for t in text if t is not None):
         try:
             parsed[label] = read_period_label(label)
         except (ValueError, TypeError):
             continue
     if not parsed:
-        return ParsedPeriods(pd.Series(pd.NA, index=values.index, dtype="Int64"), None, present.copy())
-    freq = pd.Series([p.freqstr for p in parsed.values()]).mode().iloc[0]
+        return ParsedPeriods(pd.Series(pd.NA, index=values.index, dtype="Int64"), None, pd.Series(present, index=values.index))
+    counts = Counter(p.freqstr for p in parsed.values())
+    freq = min(counts, key=lambda f: (-counts[f], f))  # the most common frequency; of a tie, the first in alphabetical order
     parsed = {k: p for k, p in parsed.items() if p.freqstr == freq}
     if freq == "D":
         freq = _coarsest_injective(pd.Series([p.to_timestamp() for p in parsed.values()]))
         parsed = {k: p.to_timestamp().to_period(freq) for k, p in parsed.items()}
-    ordinals = text.map({k: p.ordinal for k, p in parsed.items()}).astype("Int64")
-    return ParsedPeriods(ordinals, PeriodFormat("calendar", parsed[next(iter(parsed))].freqstr), present & ordinals.isna())
+    lookup = {k: p.ordinal for k, p in parsed.items()}
+    ordinals = pd.Series(pd.array([None if t is None else lookup.get(t) for t in text], dtype="Int64"), index=values.index)
+    return ParsedPeriods(ordinals, PeriodFormat("calendar", parsed[next(iter(parsed))].freqstr), pd.Series(present, index=values.index) & ordinals.isna())
 
 
 def read_period_label(label: str) -> pd.Period:

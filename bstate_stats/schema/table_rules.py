@@ -10,6 +10,7 @@ names every failing row, so all failures are reported together.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from bstate_stats.schema.report import Severity, ValidationIssue, ValidationRepo
 from bstate_stats.schema.spec import ColumnSpec, TableSchema
 
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+WHOLE_FLOAT = r"^([-+]?[0-9]+)\.0+$"  # an identifier written as a whole float
 UNIQUE_CHECK = "multiple_fields_uniqueness"
 
 
@@ -112,9 +114,12 @@ def _key_text(column: pd.Series) -> pd.Series:
         text = numbers.astype("string")
         text[whole] = numbers[whole].astype("int64").astype("string")
         return text.where(numbers.notna(), pd.NA)
-    text = column.astype("string").str.strip()
-    floats = text.str.fullmatch(r"[-+]?\d+\.0+").fillna(False)  # 1.0 written by a float column of another file
-    return text.mask(floats, text.str.replace(r"\.0+$", "", regex=True))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pa.array(column.astype("string").array, type=pa.large_string()))  # pyarrow: little cost per call, fast per value
+    plain = pc.replace_substring_regex(text, WHOLE_FLOAT, r"\1")  # 1.0 written by a float column of another file
+    return pd.Series(pd.array(plain, dtype="string"), index=column.index)
 
 
 def _key_checks(raw: RawTable, spec: ColumnSpec, report: ValidationReport) -> pd.Series:
@@ -166,7 +171,7 @@ def _rule_message(check: str) -> str:
     return "value outside its scale"
 
 
-def _passes_screen(parsed: pd.DataFrame, specs: dict[str, ColumnSpec], keys: tuple[str, ...]) -> bool:
+def _passes_screen(parsed: Mapping[str, pd.Series] | pd.DataFrame, specs: dict[str, ColumnSpec], keys: tuple[str, ...]) -> bool:
     """Whether every measure is finite, on its scale and whole where it must be, and the keys unique: one vectorised pass.
 
     The screen is at least as strict as the pandera schema built from the same
@@ -185,11 +190,11 @@ def _passes_screen(parsed: pd.DataFrame, specs: dict[str, ColumnSpec], keys: tup
             return False
         if (scale.low is not None and low < scale.low) or (scale.high is not None and high > scale.high):
             return False
-        if scale.integer and (np.nan_to_num(np.mod(values, 1.0)) != 0).any():  # a missing value's NaN is no fraction
+        if scale.integer and not np.array_equal(np.floor(values), values, equal_nan=True):  # a missing value's NaN is no fraction
             return False
     if not keys:
         return True
-    combined, size = np.zeros(len(parsed), dtype=np.int64), 1
+    combined, size = np.zeros(len(parsed[keys[0]]), dtype=np.int64), 1
     for key in keys:
         codes, n_codes = _key_codes(parsed[key])
         combined, size = combined * n_codes + codes, size * n_codes  # equal keys, equal integers (an overflow only adds false alarms)
@@ -297,12 +302,12 @@ def check_table(raw: RawTable, schema: TableSchema, *, scale_overrides: dict[str
     parsed = pd.DataFrame(columns, index=frame.index, copy=False)  # no copy into one block: a million rows per column
     # duplicates are judged on parsed periods, so '2024-01' and '2024-01-01' are the same key
     keys = tuple(schema.keys) if set(schema.keys) - {"period"} | {"_t"} <= set(parsed.columns) else ()
-    by_ordinal = parsed.drop(columns=["period"], errors="ignore").rename(columns={"_t": "period"})
+    by_ordinal = {("period" if c == "_t" else c): v for c, v in columns.items() if c != "period"}
     if not _passes_screen(by_ordinal, specs, keys):
-        report.extend(_pandera_issues(raw, by_ordinal, _pandera_schema(specs, keys)))
+        report.extend(_pandera_issues(raw, pd.DataFrame(by_ordinal, index=frame.index, copy=False), _pandera_schema(specs, keys)))
     report.extend(_exposure_issues(raw, parsed, specs))
     for name, spec in specs.items():
-        if not spec.is_key and parsed[name].isna().any() and name in frame.columns:
+        if not spec.is_key and columns[name].isna().any() and name in frame.columns:
             missing = frame[name].isna()
             if missing.any():
                 report.add(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -20,7 +21,7 @@ from bstate_stats.schema.mapping import ColumnMapping
 from bstate_stats.schema.periods import PeriodFormat
 from bstate_stats.schema.readers import RawTable, find_table_files, frame_table, read_table
 from bstate_stats.schema.report import ValidationIssue, ValidationReport
-from bstate_stats.schema.spec import SCALES, ColumnSpec, TableSchema, load_schemas
+from bstate_stats.schema.spec import SCALES, TABLES, ColumnSpec, TableName, TableSchema, load_schemas
 from bstate_stats.schema.table_rules import CheckedTable, check_table
 
 TableInput: TypeAlias = pd.DataFrame | str | Path | None
@@ -133,8 +134,32 @@ def _check_raw(name: str, raw: RawTable | None, schema: TableSchema, mapping: Co
     return table
 
 
+def _tables_to_read(tables: Mapping[str, TableInput], directory: Path | None, report: ValidationReport) -> list[TableName]:
+    """The tables there are to check, in order; a warning for each optional table a folder does not hold."""
+    names: list[TableName] = []
+    for name in TABLES:
+        given = tables.get(name)
+        if given is None and directory is None and name != "deliverables":
+            continue
+        if given is None and directory is not None and name != "deliverables" and not find_table_files(directory, name):
+            report.add(ValidationIssue.build("warning", str(directory), None, "table present", f"no {name} table; its measures are not available"))
+            continue
+        names.append(name)
+    return names
+
+
+def _read(name: str, given: TableInput, directory: Path | None, text_columns: set[str] | None = None) -> tuple[RawTable | None, ValidationReport]:
+    """One table as read, with what reading it reported."""
+    report = ValidationReport()
+    return _as_raw(name, given, directory, report, text_columns), report
+
+
 def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None = None, mapping=None) -> tuple[ValidatedTables | None, ValidationReport]:
-    """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data."""
+    """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data.
+
+    Files are read one ahead: while a table is checked, the next one is read
+    in a second thread (pyarrow and NumPy release the GIL), on one core each.
+    """
     mapping = ColumnMapping.from_dict(mapping)
     schemas = load_schemas()
     report = ValidationReport()
@@ -143,22 +168,17 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
         report.add(ValidationIssue.build("error", str(directory), None, "data folder exists", f"the data folder {what}"))
         return None, report
     checked: dict[str, CheckedTable] = {}
-    for name in ("deliverables", "habits", "relationships"):
-        given = tables.get(name)
-        if given is None and directory is None and name != "deliverables":
-            continue
-        if given is None and directory is not None and name != "deliverables" and not find_table_files(directory, name):
-            report.add(ValidationIssue.build("warning", str(directory), None, "table present", f"no {name} table; its measures are not available"))
-            continue
-        table_report = ValidationReport()
-        raw = _as_raw(name, given, directory, table_report, _text_columns(name, schemas[name], mapping))
-        checked_table = _check_raw(name, raw, schemas[name], mapping, table_report)
-        if raw is not None and raw.numbers_read and not table_report.ok:  # read again as text so that messages quote cells as written
-            table_report = ValidationReport()
-            checked_table = _check_raw(name, _as_raw(name, given, directory, table_report), schemas[name], mapping, table_report)
-        report.extend(table_report.issues)
-        if checked_table is not None:
-            checked[name] = checked_table
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        reading = {name: reader.submit(_read, name, tables.get(name), directory, _text_columns(name, schemas[name], mapping)) for name in _tables_to_read(tables, directory, report)}
+        for name, future in reading.items():
+            raw, table_report = future.result()
+            checked_table = _check_raw(name, raw, schemas[name], mapping, table_report)
+            if raw is not None and raw.numbers_read and not table_report.ok:  # read again as text so that messages quote cells as written
+                raw, table_report = _read(name, tables.get(name), directory)
+                checked_table = _check_raw(name, raw, schemas[name], mapping, table_report)
+            report.extend(table_report.issues)
+            if checked_table is not None:
+                checked[name] = checked_table
     if not report.ok or "deliverables" not in checked:
         return None, report
     return check_panel(checked, schemas, report), report

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -29,6 +31,8 @@ from bstate_stats.panel.panel import Panel
 
 OLD_LIKELIHOODS = {"censored": "censored_normal"}  # the old name; "normal" kept its name and must not warn
 RETRY_TARGET_ACCEPT = 0.95  # a fit with divergent transitions is drawn again once, with this smaller step size
+COMPILED_KEPT = 4  # nutpie models kept compiled in a process, the most recently used
+_COMPILED: OrderedDict[str, Any] = OrderedDict()
 
 
 def with_retry(draw: Callable[[float], Any], target_accept: float) -> tuple[Any, dict | None]:
@@ -67,7 +71,44 @@ def _versions() -> dict[str, str]:
     return package_versions(("bstate_stats", "pymc", "pytensor", "arviz", "numpy", "pandas", "nutpie"))
 
 
-def sampler(model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True) -> Callable[[float], Any]:
+def model_key(arrays: dict[str, np.ndarray], meta: dict, spec: HierarchicalSpec, priors: Priors) -> str:
+    """What defines a model, as a hash: its data, labels and decisions (``meta``), specification and priors; not how it is sampled.
+
+    Parameters
+    ----------
+    arrays, meta
+        From :func:`~bstate_stats.models.hierarchical.design.prepare_data`.
+    spec
+        The specification; draws, tune, chains, seed and target_accept are left out.
+    priors
+        Prior scales.
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest.
+    """
+    modelled = {k: v for k, v in asdict(spec).items() if k not in ("draws", "tune", "chains", "random_seed", "target_accept")}
+    text = json.dumps([data_hash(arrays), modelled, asdict(priors), meta], default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _compiled_nutpie(model: pm.Model, key: str | None) -> Any:
+    """nutpie's compiled model, kept for the process: a second fit of the same model and data samples without compiling again."""
+    import nutpie
+
+    if key is not None and key in _COMPILED:
+        _COMPILED.move_to_end(key)
+        return _COMPILED[key]
+    compiled = nutpie.compile_pymc_model(model)
+    if key is not None:
+        _COMPILED[key] = compiled
+        while len(_COMPILED) > COMPILED_KEPT:
+            _COMPILED.popitem(last=False)
+    return compiled
+
+
+def sampler(model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True, key: str | None = None) -> Callable[[float], Any]:
     """The model compiled once, and a function that draws its posterior (seeded) at a given target_accept, BLAS held to one thread.
 
     The chains run in parallel; a multi-threaded BLAS under them makes the
@@ -85,6 +126,9 @@ def sampler(model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True) -
         Sampler settings and seed.
     progress
         Show the sampler's progress bar.
+    key
+        :func:`model_key` of the model: nutpie keeps the compiled model of the
+        last few keys for the process (None: compile, keep nothing).
 
     Returns
     -------
@@ -99,7 +143,7 @@ def sampler(model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True) -
     if spec.sampler == "nutpie":
         import nutpie
 
-        compiled = nutpie.compile_pymc_model(model)
+        compiled = _compiled_nutpie(model, key)
 
         def draw_nutpie(target_accept: float):
             with threadpool_limits(limits=1, user_api="blas"):  # the same seed as pm.sample gives nutpie: the same draws
@@ -231,7 +275,7 @@ def fit_spec(panel: Panel, spec: HierarchicalSpec, priors: Priors, *, progress: 
     warn_about_shape(arrays, meta)
     model = build_model(arrays, meta, spec, priors)
     start = time.perf_counter()
-    idata, first_attempt = with_retry(sampler(model, spec, progress=progress), spec.target_accept)
+    idata, first_attempt = with_retry(sampler(model, spec, progress=progress, key=model_key(arrays, meta, spec, priors)), spec.target_accept)
     meta["sampling_seconds"] = time.perf_counter() - start
     if first_attempt:
         meta["first_attempt"], spec = first_attempt, replace(spec, target_accept=RETRY_TARGET_ACCEPT)
