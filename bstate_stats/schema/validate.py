@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -158,7 +158,7 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
     """Validate tables (frames or paths) and build a panel when they pass; never raises on bad data.
 
     Files are read one ahead: while a table is checked, the next one is read
-    in a second thread (pyarrow and NumPy release the GIL), on one core each.
+    in a second thread (pyarrow and NumPy release the GIL, so the two overlap).
     """
     mapping = ColumnMapping.from_dict(mapping)
     schemas = load_schemas()
@@ -168,10 +168,17 @@ def validate_tables(tables: Mapping[str, TableInput], *, directory: Path | None 
         report.add(ValidationIssue.build("error", str(directory), None, "data folder exists", f"the data folder {what}"))
         return None, report
     checked: dict[str, CheckedTable] = {}
+    names = _tables_to_read(tables, directory, report)
     with ThreadPoolExecutor(max_workers=1) as reader:
-        reading = {name: reader.submit(_read, name, tables.get(name), directory, _text_columns(name, schemas[name], mapping)) for name in _tables_to_read(tables, directory, report)}
-        for name, future in reading.items():
-            raw, table_report = future.result()
+
+        def start_reading(name: TableName) -> Future:
+            return reader.submit(_read, name, tables.get(name), directory, _text_columns(name, schemas[name], mapping))
+
+        upcoming = start_reading(names[0])
+        for position, name in enumerate(names):
+            raw, table_report = upcoming.result()
+            if position + 1 < len(names):  # one table ahead, no more: memory stays near two tables' size
+                upcoming = start_reading(names[position + 1])
             checked_table = _check_raw(name, raw, schemas[name], mapping, table_report)
             if raw is not None and raw.numbers_read and not table_report.ok:  # read again as text so that messages quote cells as written
                 raw, table_report = _read(name, tables.get(name), directory)
