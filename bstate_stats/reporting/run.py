@@ -34,11 +34,34 @@ class RunOutcome:
     notices: tuple[str, ...] = ()
 
 
-def _save_figure(folder: RunFolder, name: str, figure) -> None:
+def _save_figure(folder: RunFolder, name: str, figure) -> str:
+    """Write a figure as PNG and close it; returns its description (the report's alternative text)."""
     try:
         folder.write_with(f"figures/{name}.png", lambda p: figure.savefig(p, format="png", dpi=110, bbox_inches="tight"))
+        return figure_description(figure)
     finally:
         plt.close(figure)
+
+
+def figure_description(figure) -> str:
+    """A figure in words, for readers who cannot see it: its title, then each panel's title and axes.
+
+    Parameters
+    ----------
+    figure
+        A matplotlib figure.
+
+    Returns
+    -------
+    str
+        E.g. ``"Chance of satisfaction at or above 8; x: habit index change (points); y: P(satisfaction >= 8)"``.
+    """
+    parts = [figure.get_suptitle().strip()] if figure.get_suptitle().strip() else []
+    for axes in figure.axes:
+        named = [axes.get_title().strip()] + [f"{axis}: {label.strip()}" for axis, label in (("x", axes.get_xlabel()), ("y", axes.get_ylabel())) if label.strip()]
+        if any(named):
+            parts.append("; ".join(n for n in named if n))
+    return " ".join(". ".join(parts).split()) or "A figure of this section."  # labels broken over lines read as one
 
 
 def run_analysis(config: AnalysisConfig, out: str | Path, *, force: bool = False, progress: Callable[[str], None] = print) -> RunOutcome:
@@ -60,7 +83,7 @@ def run_analysis(config: AnalysisConfig, out: str | Path, *, force: bool = False
     -------
     RunOutcome
         Status and headline numbers. The folder holds ``tables/*.csv``,
-        ``figures/*.png``, ``posterior/*.nc``, ``headline.json`` and, last,
+        ``figures/*.png`` (described in ``figures/descriptions.json``), ``posterior/*.nc``, ``headline.json`` and, last,
         ``manifest.json`` listing exactly the files this run wrote. A data
         directory that fails validation stops the run before modelling
         (``tables/validation.csv`` and a manifest with status ``invalid``).
@@ -90,6 +113,7 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
     _require_columns(panel, config)
     seconds = {"01 validate": round(time.perf_counter() - started, 2)}  # where the run's time went, in the manifest (keys numbered as the progress lines)
     sections = [_validation_section(report)]
+    descriptions: dict[str, str] = {}
     headline: dict = {}
     status = "ok"
     for k, entry in enumerate(config.analysis, start=2):
@@ -101,7 +125,7 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
             output = registered.run(StepContext(panel, config, entry.options, progress))
         seconds[f"{k:02d} {entry.kind}"] = elapsed = round(time.perf_counter() - started, 2)
         progress(f"  done in {elapsed:.1f} s")
-        _write_output(folder, output)
+        _write_output(folder, output, descriptions)
         said = sorted({str(w.message) for w in caught if issubclass(w.category, BStateWarning)})
         libraries = sorted({str(w.message) for w in caught if not issubclass(w.category, BStateWarning)})
         if said:  # the toolkit's own warnings go in the tables and the report
@@ -114,19 +138,21 @@ def _run_steps(config: AnalysisConfig, folder: RunFolder, progress: Callable[[st
         status = output.status if output.status != "ok" else status
     progress(f"[{n_steps}/{n_steps}] writing headline and manifest")
     folder.write_text("sections.json", json.dumps([section.to_dict() for section in sections], indent=1) + "\n")
+    if descriptions:
+        folder.write_text("figures/descriptions.json", json.dumps(descriptions, indent=1, sort_keys=True) + "\n")
     folder.write_text("headline.json", json.dumps(headline, indent=2, sort_keys=True) + "\n")
     folder.finish(inputs=inputs, config=config.to_dict(), seeds=seeds, status=status, extra={"seconds": seconds})
     return status, headline
 
 
-def _write_output(folder: RunFolder, output: StepOutput) -> None:
-    """Write what a step produced through the run folder (atomically, journaled, certified by the manifest)."""
+def _write_output(folder: RunFolder, output: StepOutput, descriptions: dict[str, str]) -> None:
+    """Write what a step produced through the run folder (atomically, journaled, certified by the manifest); each figure's description goes to ``descriptions``."""
     for name, frame in output.tables.items():
         folder.write_frame(f"tables/{name}.csv", frame)
     for name, text in output.texts.items():
         folder.write_text(f"tables/{name}", text)
     for name, figure in output.figures.items():
-        _save_figure(folder, name, figure)
+        descriptions[name] = _save_figure(folder, name, figure)
     for relative, write in output.files.items():
         folder.write_with(relative, write)
 

@@ -80,6 +80,17 @@ def _report_text(out: Path) -> str:
     return " ".join(text.replace("\u2019", "'").replace("\u2018", "'").split())
 
 
+def test_every_figure_shows_its_description_as_alternative_text(finished):
+    """Readers who cannot see a figure get its title and axes in words: the run writes them, the report uses them."""
+    out, _ = finished
+    descriptions = json.loads((out / "figures" / "descriptions.json").read_text())
+    shown = [name for section in json.loads((out / "sections.json").read_text()) for name in section["figures"]]
+    assert shown and set(shown) <= set(descriptions)
+    alternative = [html.unescape(text) for text in re.findall(r'<img [^>]*alt="([^"]*)"', (out / "report.html").read_text())]
+    assert alternative == [descriptions[name] for name in shown]
+    assert descriptions["prob_curve"].startswith("Chance of satisfaction at or above 8") and "; y: P(satisfaction >= 8)" in descriptions["prob_curve"]
+
+
 def test_every_headline_number_equals_its_table(finished, data_dir):
     """Each number of headline.json is the run's own table cell (or the data's count), not a second computation."""
     out, _ = finished
