@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,3 +48,16 @@ def set_cell(frame: pd.DataFrame, row: int, column: str, value) -> pd.DataFrame:
     frame = frame.astype({column: object})
     frame.loc[row, column] = value
     return frame
+
+
+@pytest.fixture
+def mocked_sampler(monkeypatch):
+    """The Bayesian engine's sampler replaced by prior draws with fake sampler statistics (no compilation, no NUTS): every fit fails its checks."""
+    from pymc.testing import mock_sample
+
+    from bstate_stats.models.hierarchical import fit
+
+    def prior_draws(model, spec, *, progress=True, key=None):
+        return lambda target_accept: mock_sample(draws=60, chains=2, model=model, random_seed=spec.random_seed, sample_stats={"diverging": lambda size: np.zeros(size, dtype=bool)})
+
+    monkeypatch.setattr(fit, "sampler", prior_draws)

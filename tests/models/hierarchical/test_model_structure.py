@@ -8,11 +8,9 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from pymc.testing import mock_sample
 
 import bstate_stats as bs
 from bstate_stats.diagnostics.convergence import ConvergenceWarning
-from bstate_stats.models.hierarchical import fit as fit_module
 from bstate_stats.models.hierarchical.build import build_model
 from bstate_stats.models.hierarchical.design import prepare_data
 from bstate_stats.models.hierarchical.geometry import _spread, team_pilot
@@ -22,17 +20,7 @@ from bstate_stats.models.hierarchical.spec import HierarchicalSpec
 DRIVERS = ["habit_index", "relationship_index"]
 
 
-@pytest.fixture
-def mocked(monkeypatch):
-    """The engine's sampler replaced by prior draws with fake sampler statistics (no compilation, no NUTS)."""
-
-    def prior_draws(model, spec, *, progress=True, key=None):
-        return lambda target_accept: mock_sample(draws=60, chains=2, model=model, random_seed=spec.random_seed, sample_stats={"diverging": lambda size: np.zeros(size, dtype=bool)})
-
-    monkeypatch.setattr(fit_module, "sampler", prior_draws)
-
-
-def test_structure_with_mocked_sampling(mocked, small_study):
+def test_structure_with_mocked_sampling(mocked_sampler, small_study):
     with pytest.warns(ConvergenceWarning, match="NOT CONVERGED"):
         result = bs.hierarchical(small_study.panel(), "csat", DRIVERS, random_seed=3, progress=False)
     assert isinstance(result, HierarchicalResults)
@@ -174,7 +162,7 @@ def test_bad_inputs(small_study):
         bs.hierarchical(panel, "csat", ["habit_index"], random_seed=1, sampler="stan")
 
 
-def test_single_team_region_and_single_period_team_warn(mocked, small_study):
+def test_single_team_region_and_single_period_team_warn(mocked_sampler, small_study):
     tables = {k: v.copy() for k, v in small_study.tables.items()}
     lone = tables["deliverables"].iloc[[0]].assign(team="LONE", region="Island")
     tables["deliverables"] = pd.concat([tables["deliverables"], lone], ignore_index=True)
