@@ -6,7 +6,7 @@ of a coverage near 93% about 1.3 points, near 82% about 1.9 points; Normal appro
 - away from the ceiling, band 91.0-95.5%: coverage 5 points lower (88.25%) would pass about 1 time in 20;
 - default case study, band 79.5-84.5%: coverage 5 points lower (77%) would pass about 1 time in 8.
 
-Each claim is a class of its own: ``--dist loadscope`` sends each class to a worker, so the two run side by side.
+Each claim is a class of its own, a scope of its own for ``--dist loadscope``: the two may run on different workers.
 """
 
 from __future__ import annotations
